@@ -1,0 +1,110 @@
+"""The catalogue of movable objects, articulated fixtures and colours (pure data, no robosuite).
+
+Geometry is in metres in the object's own frame, whose origin is the object's root body. The
+simulator side (``robolearn.sim.objects``) builds robosuite/MJCF objects from these entries;
+tests check that the declared sizes match the simulated geometry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from robolearn.registry import Registry
+
+Vec3 = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class Color:
+    name: str
+    rgba: tuple[float, float, float, float]
+    heldout: bool = False  # True: only used by the `@color` perturbation (unseen colours)
+
+
+@dataclass(frozen=True)
+class Grasp:
+    """Where and how a scripted expert grasps an object (object frame)."""
+
+    offset: Vec3  # grasp point relative to the root body origin
+    width: float  # finger opening needed (m), <= 0.08 for the Panda gripper
+    approach: Literal["top", "side"] = "top"
+    yaw_symmetric: bool = False  # True if any yaw about z grasps equally well (round things)
+
+
+@dataclass(frozen=True)
+class Receptacle:
+    """A place on or in an object/fixture where other objects go (object frame box)."""
+
+    name: str  # e.g. "top", "inside"
+    center: Vec3
+    half_size: Vec3
+    kind: Literal["on", "in"]
+
+
+@dataclass(frozen=True)
+class ObjectType:
+    name: str  # catalogue key, e.g. "bowl"
+    source: Literal["primitive", "robosuite", "mjcf"]
+    category: str  # "block", "container", "food", "kitchenware", ...
+    half_size: Vec3  # axis-aligned bounding-box half extents around `center`
+    center: Vec3 = (0.0, 0.0, 0.0)  # bbox centre relative to the root body origin
+    colors: tuple[str, ...] = ()  # allowed colour names; () = fixed texture
+    grasp: Grasp | None = None  # None: not graspable (too big/flat)
+    receptacles: tuple[Receptacle, ...] = ()
+    asset: str | None = None  # mjcf: path under envs/; robosuite: class name
+    nouns: tuple[str, ...] = ()  # words used in instructions ("bowl"); first is canonical
+
+    @property
+    def bottom_z(self) -> float:
+        """z of the object's lowest point relative to the root body origin."""
+        return self.center[2] - self.half_size[2]
+
+    @property
+    def top_z(self) -> float:
+        return self.center[2] + self.half_size[2]
+
+    @property
+    def noun(self) -> str:
+        return self.nouns[0] if self.nouns else self.name.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Articulation:
+    """One moving part of a fixture (a drawer, a door, a knob)."""
+
+    name: str  # e.g. "drawer", "door", "knob"
+    joint: str  # joint name inside the fixture's MJCF (before robosuite's name prefix)
+    kind: Literal["slide", "hinge"]
+    range: tuple[float, float]  # joint limits (m or rad)
+    predicates: tuple[str, str]  # ("Open", "Closed") or ("TurnedOn", "TurnedOff")
+    on_threshold: float  # fraction of range at/above which the first predicate holds
+    off_threshold: float  # fraction of range at/below which the second predicate holds
+    handle_site: str  # site name inside the MJCF where the gripper acts
+    push_axis: Vec3  # fixture-frame unit vector in which moving the handle increases the joint
+
+
+@dataclass(frozen=True)
+class FixtureType:
+    name: str
+    half_size: Vec3
+    center: Vec3 = (0.0, 0.0, 0.0)
+    asset: str = ""  # path under envs/
+    articulations: tuple[Articulation, ...] = ()
+    receptacles: tuple[Receptacle, ...] = ()
+    nouns: tuple[str, ...] = ()
+
+    @property
+    def noun(self) -> str:
+        return self.nouns[0] if self.nouns else self.name.replace("_", " ")
+
+    def articulation(self, name: str) -> Articulation:
+        for art in self.articulations:
+            if art.name == name:
+                return art
+        raise KeyError(f"fixture {self.name!r} has no articulation {name!r}")
+
+
+COLORS: Registry[Color] = Registry("colour")
+OBJECTS: Registry[ObjectType] = Registry("object type")
+FIXTURES: Registry[FixtureType] = Registry("fixture type")

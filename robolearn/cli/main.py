@@ -25,6 +25,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "doctor": Command("doctor", "doctor", "check the installation and render a frame", False),
+    "render-suite": Command("render_suite", "render_suite", "PNG grid of a suite's tasks"),
 }
 
 

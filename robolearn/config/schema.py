@@ -21,6 +21,19 @@ class DoctorConfig:
     min_pixel_std: float = 2.0
 
 
+@dataclass
+class RenderSuiteConfig:
+    """``robolearn render-suite``: a PNG grid of a suite's first frames and instructions."""
+
+    suite: str = "spatial"
+    out: str = "suite_grid.png"
+    size: int = 192
+    camera: str = "agentview"
+    init_state: int = 0
+    cols: int = 5
+
+
 SCHEMAS: dict[str, tuple[str | None, type]] = {
     "doctor_schema": (None, DoctorConfig),
+    "render_suite_schema": (None, RenderSuiteConfig),
 }

@@ -30,16 +30,25 @@ class Grasp:
     width: float  # finger opening needed (m), <= 0.08 for the Panda gripper
     approach: Literal["top", "side"] = "top"
     yaw_symmetric: bool = False  # True if any yaw about z grasps equally well (round things)
+    yaw: float = 0.0  # direction the fingers close along: object x axis turned by yaw about z (rad)
 
 
 @dataclass(frozen=True)
 class Receptacle:
-    """A place on or in an object/fixture where other objects go (object frame box)."""
+    """A place on or in an object/fixture where other objects go (object frame box).
+
+    kind "in": the box is the interior volume; its bottom face is the floor objects rest on.
+    kind "on": the box's bottom face is the support surface; its height is a band above it.
+    The box is given in the object/fixture frame with every joint at 0. If ``body`` is set the
+    box moves rigidly with that body (for our fixtures the moving bodies have their origin at
+    the fixture origin, so the box is also in that body's own frame).
+    """
 
     name: str  # e.g. "top", "inside"
     center: Vec3
     half_size: Vec3
     kind: Literal["on", "in"]
+    body: str | None = None  # MJCF body (before the name prefix) the box moves with; None: root
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class Articulation:
     off_threshold: float  # fraction of range at/below which the second predicate holds
     handle_site: str  # site name inside the MJCF where the gripper acts
     push_axis: Vec3  # fixture-frame unit vector in which moving the handle increases the joint
+    grasp: Grasp | None = None  # how to grasp the handle (offset from the handle site); None: push
 
 
 @dataclass(frozen=True)
@@ -108,3 +118,6 @@ class FixtureType:
 COLORS: Registry[Color] = Registry("colour")
 OBJECTS: Registry[ObjectType] = Registry("object type")
 FIXTURES: Registry[FixtureType] = Registry("fixture type")
+
+# The entries live in a sibling module that fills the registries above when it is imported.
+from robolearn.tasks import catalogue_data  # noqa: E402, F401

@@ -1,0 +1,167 @@
+"""The Env contract, looped over every registered task (marker `sim`)."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from robolearn.envs import gym_id, make_env, make_suite, make_vector_env
+from robolearn.envs.env import RobolearnEnv
+from robolearn.errors import RobolearnError
+from robolearn.tasks.suites import BASE_SUITES, EVAL_SUITES, get_suite
+
+pytestmark = pytest.mark.sim
+ALL_TASKS = [t for s in BASE_SUITES for t in get_suite(s).tasks]
+LOW_DIM = {"cameras": (), "object_state": True}
+CAMERAS = {
+    "cameras": ("agentview", "wrist", "topdown"),
+    "image_size": 64,
+    "depth": True,
+    "segmentation": True,
+    "object_state": True,
+}
+
+
+def assert_obs_equal(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+@pytest.mark.parametrize("task", ALL_TASKS, ids=lambda t: t.task_id)
+def test_task_contract(task):
+    env = RobolearnEnv(task, obs=LOW_DIM)
+    try:
+        first, info = env.reset(seed=3)
+        assert not info["is_success"], "goal satisfied at reset"
+        again, _ = env.reset(seed=3)
+        assert_obs_equal(first, again)
+        other, _ = env.reset(seed=4)
+        assert not np.array_equal(first["object_state"], other["object_state"])
+        rng = np.random.default_rng(0)
+        for _ in range(3):
+            env.step(rng.uniform(-1, 1, 7))
+        state = env.get_state()
+        obs_before = env._observe()
+        follow = [env.step(a)[0] for a in rng.uniform(-1, 1, (3, 7))]
+        env.set_state(state)
+        np.testing.assert_array_equal(env.get_state(), state)
+        assert_obs_equal(env._observe(), obs_before)
+        assert len(follow) == 3
+    finally:
+        env.close()
+
+
+def test_set_state_replays_the_same_future():
+    env = RobolearnEnv(get_suite("goal").tasks[0], obs=LOW_DIM)
+    try:
+        env.reset(seed=0)
+        actions = np.random.default_rng(1).uniform(-1, 1, (5, 7))
+        state = env.get_state()
+        first = [env.step(a)[0]["object_state"] for a in actions]
+        env.set_state(state)
+        second = [env.step(a)[0]["object_state"] for a in actions]
+        for a, b in zip(first, second, strict=True):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize("suite", EVAL_SUITES)
+def test_images_change_are_upright_and_env_checker_passes(suite):
+    from gymnasium.utils.env_checker import check_env
+
+    env = RobolearnEnv(get_suite(suite).tasks[0], obs=CAMERAS)
+    try:
+        obs, _ = env.reset(seed=0)
+        for cam in ("agentview", "wrist", "topdown"):
+            assert obs[f"{cam}_rgb"].shape == (64, 64, 3) and obs[f"{cam}_rgb"].std() > 5
+            depth = obs[f"{cam}_depth"]
+            assert depth.dtype == np.float32 and 0.01 < depth.min() < depth.max() < 10.0
+        labels = set(np.unique(obs["agentview_seg"]))
+        assert {1, 2} <= labels and len(labels & set(range(3, 20))) >= 2
+        # agentview looks at the robot from the front: the table (bright) fills the bottom rows
+        img = obs["agentview_rgb"].astype(float)
+        assert img[-8:].mean() > img[:8].mean()
+        before = {k: v.copy() for k, v in obs.items() if k.endswith("_rgb")}
+        for _ in range(5):
+            obs, *_ = env.step(np.array([0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]))
+        for key, img in before.items():
+            assert np.abs(obs[key].astype(int) - img).mean() > 0.5, f"{key} did not change"
+        frame = env.render()
+        assert frame.shape == (256, 256, 3) and frame.dtype == np.uint8
+        params = env.camera_params("agentview")
+        assert params["intrinsics"].shape == (3, 3) and params["extrinsics"].shape == (4, 4)
+        check_env(env, skip_render_check=True)
+    finally:
+        env.close()
+
+
+def test_fixed_initial_states_and_bad_index():
+    env = RobolearnEnv(get_suite("spatial").tasks[0], obs=LOW_DIM)
+    try:
+        a, _ = env.reset(options={"init_state": 7})
+        b, _ = env.reset(seed=123, options={"init_state": 7})
+        np.testing.assert_array_equal(a["object_state"], b["object_state"])
+        c, _ = env.reset(options={"init_state": 8})
+        assert not np.array_equal(a["object_state"], c["object_state"])
+        with pytest.raises(RobolearnError, match=r"out of range.*50 fixed initial states"):
+            env.reset(options={"init_state": 50})
+    finally:
+        env.close()
+
+
+@pytest.mark.parametrize(
+    "action, match",
+    [
+        (np.full(7, np.nan), "NaN"),
+        (np.array([0, 0, 0, 0, 0, 0, np.inf]), "NaN/inf"),
+        (np.zeros(6), "shape"),
+        (np.zeros((7, 1)), "shape"),
+    ],
+)
+def test_invalid_actions_raise_value_error_before_mujoco(action, match):
+    env = RobolearnEnv(get_suite("object").tasks[0], obs=LOW_DIM)
+    try:
+        env.reset(seed=0)
+        state = env.get_state()
+        with pytest.raises(ValueError, match=match):
+            env.step(action)
+        np.testing.assert_array_equal(env.get_state(), state)
+    finally:
+        env.close()
+
+
+def test_gymnasium_make_and_time_limit():
+    task = get_suite("goal").tasks[2]
+    env = gym.make(gym_id(task.task_id), obs=LOW_DIM)
+    try:
+        assert env.spec.max_episode_steps == task.horizon
+        obs, _ = env.reset(seed=0)
+        assert "object_state" in obs
+    finally:
+        env.close()
+    with pytest.raises(gym.error.Error):
+        gym.make("robolearn-spatial/no-such-task-v1")
+
+
+def test_make_suite_and_unknown_task():
+    suite = make_suite("long@camera", obs=LOW_DIM)
+    assert len(suite) == 10 and suite.tasks[0].camera_jitter != (0.0, 0.0)
+    with pytest.raises(RobolearnError, match="did you mean"):
+        make_env(suite.tasks[0].task_id.replace("@camera", "").replace("-v1", "x-v1"))
+
+
+@pytest.mark.slow
+def test_async_vector_env_renders_in_worker_processes():
+    tasks = [get_suite("spatial").tasks[0].task_id, get_suite("goal").tasks[0].task_id]
+    venv = make_vector_env(tasks, obs={"cameras": ("agentview",), "image_size": 48})
+    try:
+        obs, infos = venv.reset(seed=0)
+        assert obs["agentview_rgb"].shape == (2, 48, 48, 3)
+        first = obs["agentview_rgb"].copy()
+        for _ in range(3):
+            obs, rew, term, trunc, infos = venv.step(np.tile([0, 0, 1.0, 0, 0, 0, 1.0], (2, 1)))
+        assert np.abs(obs["agentview_rgb"].astype(int) - first).mean() > 0.5
+        assert not np.array_equal(obs["agentview_rgb"][0], obs["agentview_rgb"][1])
+    finally:
+        venv.close()

@@ -68,12 +68,12 @@ TASKS: dict[str, dict[str, Any]] = {
         "init": [],
         "goal": [("Stacked", ("cube_1", "cube_2")), ("In", ("ball_1", "bowl_1"))],
     },
-    "close-microwave-turn-on-stove": {
+    "open-microwave-turn-on-stove": {
         "scene": "kitchen",
         "fixtures": ("microwave_1", "stove_1"),
         "objects": [("mug_1", "mug", "white"), ("bowl_1", "bowl", "black")],
-        "init": [("Open", ("microwave_1.door",)), ("TurnedOff", ("stove_1.knob",))],
-        "goal": [("Closed", ("microwave_1.door",)), ("TurnedOn", ("stove_1.knob",))],
+        "init": [("Closed", ("microwave_1.door",)), ("TurnedOff", ("stove_1.knob",))],
+        "goal": [("Open", ("microwave_1.door",)), ("TurnedOn", ("stove_1.knob",))],
     },
     "bowl-on-plate-mug-on-cabinet": {
         "scene": "kitchen",

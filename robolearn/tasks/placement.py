@@ -16,7 +16,7 @@ import numpy as np
 from robolearn.errors import PlacementError
 from robolearn.tasks.catalogue import FIXTURES, OBJECTS, ObjectType
 from robolearn.tasks.predicates import Box, holds
-from robolearn.tasks.spec import Atom, TaskSpec
+from robolearn.tasks.spec import Atom, RegionSpec, TaskSpec
 from robolearn.tasks.world import TABLE_Z, world_state
 
 TABLE_HALF = 0.4
@@ -168,7 +168,15 @@ def _place_objects(
     return poses
 
 
-def _place_in_region(name, otype, scale, region, discs, rng, max_tries) -> tuple[float, ...]:
+def _place_in_region(
+    name: str,
+    otype: ObjectType,
+    scale: float,
+    region: RegionSpec,
+    discs: list[tuple[float, float, float]],
+    rng: np.random.Generator,
+    max_tries: int,
+) -> tuple[float, ...]:
     r = footprint_radius(otype, scale)
     for _ in range(max_tries):
         x = float(
@@ -192,7 +200,15 @@ def _place_in_region(name, otype, scale, region, discs, rng, max_tries) -> tuple
 
 
 def _place_on_support(
-    spec, name, otype, scale, support, pred, poses, joints, rng
+    spec: TaskSpec,
+    name: str,
+    otype: ObjectType,
+    scale: float,
+    support: str,
+    pred: str,
+    poses: dict[str, tuple[float, ...]],
+    joints: dict[str, float],
+    rng: np.random.Generator,
 ) -> tuple[float, ...]:
     kind = "in" if pred == "In" else "on"
     state = world_state(spec, poses, joints)

@@ -28,7 +28,7 @@ REL_MARGIN = 0.03
 NEAR_DIST = 0.2
 
 
-def quat_to_mat(quat: Sequence[float]) -> np.ndarray:
+def quat_to_mat(quat: Sequence[float] | np.ndarray) -> np.ndarray:
     """Rotation matrix of a unit quaternion in MuJoCo's (w, x, y, z) order."""
     w, x, y, z = (float(v) for v in quat)
     return np.array(
@@ -51,10 +51,10 @@ class Box:
     @classmethod
     def from_pose(
         cls,
-        pos: Sequence[float],
-        quat: Sequence[float],
-        local_center: Sequence[float],
-        half: Sequence[float],
+        pos: Sequence[float] | np.ndarray,
+        quat: Sequence[float] | np.ndarray,
+        local_center: Sequence[float] | np.ndarray,
+        half: Sequence[float] | np.ndarray,
         scale: float = 1.0,
     ) -> Box:
         rot = quat_to_mat(quat)

@@ -2,6 +2,7 @@
 
     MUJOCO_GL=egl .venv/bin/python scripts/bench_env.py [--quick] [--steps 200] [--seed 0]
         [--repeats 3] [--out docs/bench_env.json] [--md docs/bench_env.md] [--tasks ID ...]
+        [--robot-detail auto|full|lite]
 
 Everything is measured in one run, interleaved: each round runs every configuration once,
 so drift of a noisy machine hits all of them alike; the reported numbers are medians over
@@ -9,8 +10,9 @@ rounds. Configurations, each in a fresh subprocess (one rendering env per proces
 one EGL-rendering robosuite env freezes or blanks another's images), run one at a time:
 
 - RobolearnEnv for the first task of each eval suite (proprio + object_state) with no
-  camera, agentview, and agentview + wrist at 128x128 RGB: steps/s and seconds per
-  ``env.reset(seed=i)``;
+  camera, agentview, and agentview + wrist at 128x128 RGB (``robot_detail`` from
+  ``--robot-detail``, default ``auto`` = lite), plus agentview + wrist with the full-detail
+  robot for comparison: steps/s and seconds per ``env.reset(seed=i)``;
 - robosuite ``Lift`` (Panda, default OSC_POSE composite controller, 20 Hz, object obs) with
   no camera and with robosuite's default rendering of the same cameras: steps/s;
 - the physics floor of every no-camera env: raw ``mujoco.mj_step`` x substeps per control
@@ -47,6 +49,7 @@ CAMERA_SETS: dict[str, tuple[str, ...]] = {
     "agentview": ("agentview",),
     "agentview+wrist": ("agentview", "wrist"),
 }
+FULL_ROBOT = "agentview+wrist/full-robot"  # extra RobolearnEnv config: robot_detail="full"
 IMAGE_SIZE = 128
 ACTION_SCALE = 0.3
 LIFT = "robosuite/Lift"
@@ -135,6 +138,7 @@ def run_robolearn(cfg: dict[str, Any]) -> dict[str, Any]:
         "rgb": True,
         "proprio": True,
         "object_state": True,
+        "robot_detail": cfg.get("robot_detail", "auto"),
     }
     start = time.perf_counter()
     env = RobolearnEnv(cfg["env"], obs=obs)
@@ -333,17 +337,21 @@ def markdown(report: dict[str, Any]) -> str:
         f"MuJoCo {m['mujoco']}, robosuite {m['robosuite']}, MUJOCO_GL={m['mujoco_gl']}, "
         f"{m['date'][:10]}.",
         "",
+        f"Robot drawn with robot_detail={s.get('robot_detail', 'auto')!r}; the last image "
+        "column draws the full-detail robot (robosuite rows: robosuite's own rendering).",
+        "",
         "| env | no render | physics floor | step / floor | agentview | agentview + wrist "
-        "| reset | reset, 2 cams |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| agentview + wrist, full robot | reset | reset, 2 cams |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, e in envs.items():
         sps, reset = e["steps_per_s"], e.get("reset_s")
         resets = f"{reset['none']:.3f} s | {reset['agentview+wrist']:.3f} s" if reset else "- | -"
+        full = f"{sps[FULL_ROBOT]:.1f}" if FULL_ROBOT in sps else "-"
         lines.append(
             f"| {name} | {sps['none']:.0f} | {e['floor_steps_per_s']:.0f} "
             f"| {e['step_over_floor']:.2f}x | {sps['agentview']:.1f} "
-            f"| {sps['agentview+wrist']:.1f} | {resets} |"
+            f"| {sps['agentview+wrist']:.1f} | {full} | {resets} |"
         )
     lines += ["", "| target | value | goal | pass |", "|---|---:|---:|:---:|"]
     for t in report["targets"]:
@@ -383,6 +391,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, help="JSON report (default: docs/bench_env.json; --quick: a temp file)"
     )
     parser.add_argument("--md", type=Path, help="markdown table (default: --out with .md)")
+    parser.add_argument(
+        "--robot-detail",
+        default="auto",
+        choices=("auto", "full", "lite"),
+        help="ObsConfig.robot_detail of the RobolearnEnv camera configs (default: auto = lite)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)  # internal: one config as JSON
     args = parser.parse_args(argv)
     if args.quick:
@@ -403,14 +417,21 @@ def main(argv: list[str] | None = None) -> None:
         key: getattr(args, key) for key in ("steps", "warmup", "repeats", "resets", "seed", "quick")
     }
     settings |= {"image_size": IMAGE_SIZE, "action_scale": ACTION_SCALE, "tasks": tasks}
+    settings["robot_detail"] = args.robot_detail
     machine = machine_info()
     raw: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for repeat in range(args.repeats):
         for name in [*tasks, LIFT]:
-            for label, cameras in CAMERA_SETS.items():
+            configs = [
+                (label, cameras, args.robot_detail) for label, cameras in CAMERA_SETS.items()
+            ]
+            if name != LIFT:
+                configs.append((FULL_ROBOT, CAMERA_SETS["agentview+wrist"], "full"))
+            for label, cameras, detail in configs:
                 cfg = {
                     "env": name,
                     "cameras": cameras,
+                    "robot_detail": detail,
                     "repeat": repeat,
                     "seed": args.seed,
                     "steps": args.steps,

@@ -47,7 +47,9 @@ class RobolearnEnv(gym.Env):
         self.scene = TaskScene(self.spec_task, control_freq=control_freq)
         self._model = self.scene.sim.model._model
         self._data = self.scene.sim.data._data
-        self.rig = CameraRig(self._model, fast=self.obs_config.fast_render)
+        self.rig = CameraRig(
+            self._model, fast=self.obs_config.fast_render, robot_detail=self.obs_config.robot_detail
+        )
         self._camera_defaults = (self._model.cam_pos.copy(), self._model.cam_quat.copy())
         self.action_space = spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
         self._init: InitState | None = None

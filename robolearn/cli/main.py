@@ -21,11 +21,20 @@ class Command:
     config_name: str
     help: str
     writes_run_dir: bool = True
+    hydra: bool = True  # False: the module's main(argv) parses its own arguments
 
 
 COMMANDS: dict[str, Command] = {
     "doctor": Command("doctor", "doctor", "check the installation and render a frame", False),
     "render-suite": Command("render_suite", "render_suite", "PNG grid of a suite's tasks"),
+    "collect": Command("collect", "collect", "collect scripted-expert demonstrations"),
+    "demos": Command(
+        "demos",
+        "",
+        "inspect demo files: `demos info FILE`, `demos replay FILE`",
+        False,
+        hydra=False,
+    ),
 }
 
 
@@ -92,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     cmd = COMMANDS[name]
     module = importlib.import_module(f"robolearn.cli.{cmd.module}")
+    if not cmd.hydra:
+        return int(module.main(rest, prog=f"robolearn {name}") or 0)
     return run_hydra_app(_wrap(cmd, module.run), cmd.config_name, rest, f"robolearn {name}")
 
 

@@ -6,7 +6,7 @@ stores them all. A command's primary YAML lists ``<command>_schema`` first in it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -33,7 +33,28 @@ class RenderSuiteConfig:
     cols: int = 5
 
 
+@dataclass
+class CollectConfig:
+    """``robolearn collect``: scripted-expert demonstrations into ``<out_dir>/<suite>/<task>.hdf5``."""
+
+    suite: str | None = "spatial"  # a suite name; or null and list `tasks`
+    tasks: list[str] = field(default_factory=list)  # task ids (override the suite)
+    demos_per_task: int = 50
+    cameras: list[str] = field(default_factory=lambda: ["agentview", "wrist"])
+    image_size: int = 128
+    depth: bool = False
+    object_state: bool = True
+    workers: int = 1
+    seed: int = 0
+    out_dir: str = "demos"
+    compression: str | None = "lzf"
+    max_attempts_factor: float = 2.0
+    valid_fraction: float = 0.1
+    progress: bool = True
+
+
 SCHEMAS: dict[str, tuple[str | None, type]] = {
+    "collect_schema": (None, CollectConfig),
     "doctor_schema": (None, DoctorConfig),
     "render_suite_schema": (None, RenderSuiteConfig),
 }

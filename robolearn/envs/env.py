@@ -64,9 +64,11 @@ class RobolearnEnv(gym.Env):
     ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         super().reset(seed=seed)
         options = options or {}
-        if options.get("init_state") is not None:
+        index = options.get("init_state")
+        if isinstance(index, InitState | dict):  # a stored initial state (e.g. a demo's)
+            self._init = index if isinstance(index, InitState) else InitState.from_dict(index)
+        elif index is not None:
             states = init_states(self.spec_task)
-            index = options["init_state"]
             if not isinstance(index, int | np.integer) or not 0 <= index < len(states):
                 raise RobolearnError(
                     f"init_state {index!r} out of range for {self.spec_task.task_id}: "

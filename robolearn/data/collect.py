@@ -1,0 +1,254 @@
+"""Demonstration collection: scripted experts -> ``demos/<suite>/<task>.hdf5``.
+
+One task per worker process at a time, one rendering env per process. Only successful
+episodes are kept; each task's success rate is reported. A complete file is skipped on a
+rerun (resumable); an interrupted one (only a temporary file exists) is redone. Files
+appear atomically (see :class:`robolearn.data.writer.DemoWriter`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing as mp
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from robolearn.errors import DataError
+from robolearn.seeding import derive_seed, make_rng
+
+log = logging.getLogger(__name__)
+SUCCESS_HOLD = 10  # steps the goal must hold before an episode counts as solved
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    demos_per_task: int = 50
+    cameras: tuple[str, ...] = ("agentview", "wrist")
+    image_size: int = 128
+    depth: bool = False
+    object_state: bool = True
+    seed: int = 0
+    max_attempts_factor: float = 2.0  # give up on a task after this many x demos attempts
+    compression: str | None = "lzf"
+    valid_fraction: float = 0.1
+
+
+@dataclass
+class TaskReport:
+    task_id: str
+    path: str
+    demos: int = 0
+    attempts: int = 0
+    mean_length: float = 0.0
+    seconds: float = 0.0
+    skipped: bool = False
+    lengths: list[int] = field(default_factory=list)
+
+    @property
+    def success_rate(self) -> float:
+        return self.demos / self.attempts if self.attempts else float("nan")
+
+
+def task_path(out_dir: str | Path, task_id: str) -> Path:
+    suite, name = task_id.split("/", 1)
+    return Path(out_dir) / suite / f"{name}.hdf5"
+
+
+def is_complete(path: Path) -> bool:
+    """Whether ``path`` is a complete demo file (a truncated or foreign file is not)."""
+    from robolearn.data.reader import DemoFile
+
+    if not path.exists():
+        return False
+    try:
+        with DemoFile(path) as f:
+            return len(f) > 0
+    except DataError as exc:
+        log.warning("%s is not a complete demo file (%s); it will be redone", path, exc)
+        return False
+
+
+def skills_from_phases(phases: Sequence[str]) -> list[tuple[str, int, int]]:
+    """Contiguous runs of phase labels -> (name, start, end-exclusive)."""
+    out: list[tuple[str, int, int]] = []
+    start = 0
+    for t in range(1, len(phases) + 1):
+        if t == len(phases) or phases[t] != phases[start]:
+            out.append((phases[start], start, t))
+            start = t
+    return out
+
+
+def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[Any, bool]:
+    """Run the expert from ``reset(seed=seed)``; returns (Episode, solved).
+
+    robomimic convention: ``obs[t]`` and ``states[t]`` are before ``actions[t]``;
+    ``rewards[t]`` follows it; ``dones`` is 1 at the last step only.
+    """
+    from robolearn.data.episode import Episode
+
+    obs, info = env.reset(seed=seed)
+    expert.reset()
+    base = env.unwrapped
+    frames: dict[str, list[np.ndarray]] = {k: [] for k in obs}
+    actions, rewards, states, phases = [], [], [], []
+    held = 0
+    for _ in range(max_steps):
+        for key, value in obs.items():
+            frames[key].append(value)
+        states.append(base.get_state())
+        action = np.asarray(expert.act(obs), dtype=np.float32)
+        phases.append(expert.phase)
+        obs, reward, terminated, truncated, info = env.step(action)
+        actions.append(action)
+        rewards.append(reward)
+        held = held + 1 if info["is_success"] else 0
+        if held >= SUCCESS_HOLD or truncated or (expert.done and held == 0):
+            break
+    solved = bool(info["is_success"])
+    dones = np.zeros(len(actions), dtype=np.int64)
+    dones[-1] = 1
+    init = base.init_state
+    episode = Episode(
+        obs={k: np.stack(v) for k, v in frames.items()},
+        actions=np.stack(actions),
+        rewards=np.asarray(rewards, dtype=np.float64),
+        dones=dones,
+        states=np.stack(states),
+        skills=skills_from_phases(phases),
+        language=base.task.language,
+        init_state=init.to_dict() if init is not None else None,
+        seed=seed,
+        success=solved,
+    )
+    return episode, solved
+
+
+def env_args(task_id: str, settings: CollectSettings) -> dict[str, Any]:
+    """robomimic's ``env_args``: enough to rebuild the env (``make_env(name, **kwargs)``)."""
+    obs = {
+        "cameras": list(settings.cameras),
+        "image_size": settings.image_size,
+        "depth": settings.depth,
+        "object_state": settings.object_state,
+    }
+    return {"env_name": task_id, "env_type": "robolearn", "env_kwargs": {"obs": obs}}
+
+
+def collect_task(
+    task_id: str,
+    out_dir: str | Path,
+    settings: CollectSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> TaskReport:
+    """Collect ``settings.demos_per_task`` successful demos of one task into its file."""
+    from robolearn.data.writer import DemoWriter
+    from robolearn.envs import make_env
+    from robolearn.experts import make_expert
+    from robolearn.versions import versions
+
+    path = task_path(out_dir, task_id)
+    report = TaskReport(task_id, str(path))
+    if is_complete(path):
+        report.skipped = True
+        return report
+    start = time.perf_counter()
+    args = env_args(task_id, settings)
+    env = make_env(task_id, obs=args["env_kwargs"]["obs"])
+    task = env.unwrapped.task
+    meta = {
+        "task_spec": json.loads(task.to_json()),
+        "versions": versions(),
+        "image_convention": "upright",
+        "collector": asdict(settings),
+    }
+    max_attempts = max(1, int(np.ceil(settings.demos_per_task * settings.max_attempts_factor)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with DemoWriter(
+            path,
+            args,
+            meta,
+            compression=settings.compression,
+            valid_fraction=settings.valid_fraction,
+            split_seed=settings.seed,
+            overwrite=True,  # not complete (checked above): a damaged file is redone
+        ) as writer:
+            while report.demos < settings.demos_per_task and report.attempts < max_attempts:
+                seed = derive_seed(settings.seed, task_id, report.attempts)
+                rng = make_rng(settings.seed, task_id, report.attempts, "expert")
+                episode, solved = record_episode(env, make_expert(env, rng), seed, task.horizon)
+                report.attempts += 1
+                if solved:
+                    writer.add(episode)
+                    report.demos += 1
+                    report.lengths.append(len(episode))
+                if progress is not None:
+                    progress(report.demos, report.attempts)
+            if report.demos == 0:
+                raise DataError(f"{task_id}: the expert solved none of {report.attempts} attempts")
+    finally:
+        env.close()
+    report.seconds = time.perf_counter() - start
+    report.mean_length = float(np.mean(report.lengths)) if report.lengths else 0.0
+    return report
+
+
+def _worker(args: tuple[str, str, CollectSettings, Any]) -> TaskReport:
+    task_id, out_dir, settings, queue = args
+
+    def progress(demos: int, attempts: int) -> None:
+        queue.put((task_id, demos, attempts))
+
+    return collect_task(task_id, out_dir, settings, progress)
+
+
+def collect(
+    task_ids: Sequence[str],
+    out_dir: str | Path,
+    settings: CollectSettings,
+    workers: int = 1,
+    show_progress: bool = True,
+) -> list[TaskReport]:
+    """Collect every task; ``workers`` processes (forkserver) each run one task at a time."""
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def update(task_id: str, demos: int, attempts: int) -> None:
+        if not show_progress:
+            return
+        if task_id not in bars:
+            bars[task_id] = tqdm(total=settings.demos_per_task, desc=task_id, leave=True)
+        bar = bars[task_id]
+        bar.n = demos
+        bar.set_postfix(success=f"{demos}/{attempts}")
+        bar.refresh()
+
+    if workers <= 1:
+        reports = [
+            collect_task(t, out_dir, settings, lambda d, a, t=t: update(t, d, a)) for t in task_ids
+        ]
+    else:
+        ctx = mp.get_context("forkserver")
+        with ctx.Manager() as manager:
+            queue = manager.Queue()
+            with ctx.Pool(workers, maxtasksperchild=1) as pool:
+                jobs = [(t, str(out_dir), settings, queue) for t in task_ids]
+                pending = pool.map_async(_worker, jobs, chunksize=1)
+                while not pending.ready():
+                    pending.wait(0.2)
+                    while not queue.empty():
+                        update(*queue.get())
+                reports = pending.get()
+            while not queue.empty():
+                update(*queue.get())
+    for bar in bars.values():
+        bar.close()
+    return reports

@@ -1,0 +1,147 @@
+"""The scripted expert (oracle): plan a task from privileged state, act step by step.
+
+>>> expert = make_expert(env, np.random.default_rng(0))    # doctest: +SKIP
+>>> obs, _ = env.reset(options={"init_state": 0}); expert.reset()
+>>> action = expert.act(obs); expert.phase                 # doctest: +SKIP
+'reach'
+
+:func:`run_episode` runs one episode and reports success, actions and phase labels.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from robolearn.errors import RobolearnError
+from robolearn.experts.motion import Controller, Style
+from robolearn.experts.planner import PlanStep, plan
+from robolearn.experts.primitives import Ctx, Motion, Step, wait
+from robolearn.experts.skills import PHASES
+from robolearn.experts.view import SceneView
+
+log = logging.getLogger(__name__)
+
+MAX_ROUNDS = 3  # plan, execute, re-check the goal; re-plan what is still unsatisfied
+SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
+SETTLE_STEPS = 15  # ... or this many steps after the plan is done
+
+
+class Expert:
+    """A scripted oracle for one env: ``reset()`` after each ``env.reset``, then ``act``."""
+
+    def __init__(self, env: Any, rng: np.random.Generator) -> None:
+        from robolearn.envs.env import RobolearnEnv
+
+        inner = getattr(env, "unwrapped", env)
+        if not isinstance(inner, RobolearnEnv):
+            raise RobolearnError(f"experts drive a RobolearnEnv, got {type(inner).__name__}")
+        self.env = inner
+        self.rng = rng
+        self.view = SceneView(inner)
+        self.phase = PHASES[0]
+        self.done = True
+        self.style = Style()
+        self.steps: list[PlanStep] = []
+        self._ctx: Ctx | None = None
+        self._program: Motion | None = None
+        self._hold: np.ndarray | None = None
+
+    def reset(self) -> None:
+        """Start a new plan from the env's current (just reset) state with a fresh style."""
+        self.style = Style.sample(self.rng)
+        self._ctx = Ctx(self.view, Controller(self.style, self.rng), self.style, self.rng)
+        self._ctx.sync()
+        self._program = self._solve(self._ctx)
+        self.phase, self.done, self._hold = PHASES[0], False, None
+
+    def act(self, obs: Any = None) -> np.ndarray:
+        """The next action (7,) in [-1, 1]; ``phase`` then names the step's skill phase."""
+        if self._ctx is None or self._program is None:
+            raise RobolearnError("call expert.reset() after env.reset() before expert.act()")
+        if not self.done:
+            try:
+                action, self.phase = next(self._program)
+                return np.asarray(action, dtype=np.float32)
+            except StopIteration:
+                self.done = True
+        if self._hold is None:
+            self._hold = self.view.eef_pos
+        return np.asarray(self._ctx.action(self._hold, 0.5), dtype=np.float32)
+
+    def _solve(self, ctx: Ctx) -> Motion:
+        spec = self.env.task
+        for _ in range(MAX_ROUNDS):
+            status = self.view.goal_status()
+            if all(status):
+                return True
+            if ctx.held is not None or ctx.grip > 0:
+                yield from _drop(ctx)
+            self.steps = plan(spec, self.view, status)
+            log.debug("%s: plan %s", spec.task_id, [str(s) for s in self.steps])
+            for step in self.steps:
+                ok = yield from step.run(ctx)
+                if not ok:
+                    log.debug("%s: %s failed", spec.task_id, step)
+                    break
+        return all(self.view.goal_status())
+
+
+def _drop(ctx: Ctx) -> Motion:
+    from robolearn.experts.motion import GRIP_OPEN
+
+    ctx.grip, ctx.held = GRIP_OPEN, None
+    yield from wait(ctx, 5, "release")
+    ctx.unfreeze()
+    return True
+
+
+def make_expert(env: Any, rng: np.random.Generator) -> Expert:
+    """The scripted expert for ``env`` (a RobolearnEnv, possibly wrapped)."""
+    return Expert(env, rng)
+
+
+def run_episode(
+    env: Any,
+    expert: Expert,
+    max_steps: int | None = None,
+    rng: np.random.Generator | None = None,
+    reset_kwargs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Reset ``env`` and the expert, then step until success has held ``SUCCESS_HOLD`` steps,
+    the plan is done (plus a short settle), or ``max_steps`` (default: the task's horizon).
+
+    ``reset_kwargs`` go to ``env.reset``; without a ``seed`` in them one is drawn from ``rng``.
+    Returns ``success``, ``steps``, ``actions`` (steps x 7), ``phases`` and ``goal_status``.
+    """
+    inner = expert.env
+    kwargs = dict(reset_kwargs or {})
+    if "seed" not in kwargs and rng is not None:
+        kwargs["seed"] = int(rng.integers(2**31 - 1))
+    obs, info = env.reset(**kwargs)
+    expert.reset()
+    horizon = max_steps if max_steps is not None else inner.task.horizon
+    actions: list[np.ndarray] = []
+    phases: list[str] = []
+    streak, after_done = 0, 0
+    for _ in range(horizon):
+        action = expert.act(obs)
+        actions.append(action)
+        phases.append(expert.phase)
+        obs, _, terminated, truncated, info = env.step(action)
+        streak = streak + 1 if info["is_success"] else 0
+        after_done += int(expert.done)
+        if streak >= SUCCESS_HOLD or after_done >= SETTLE_STEPS or truncated:
+            break
+    return {
+        "success": bool(info["is_success"]),
+        "steps": len(actions),
+        "actions": np.asarray(actions, dtype=np.float32).reshape(-1, 7),
+        "phases": phases,
+        "goal_status": list(info["goal_status"]),
+    }
+
+
+__all__ = ["Expert", "Step", "make_expert", "run_episode"]

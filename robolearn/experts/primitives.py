@@ -1,0 +1,244 @@
+"""Motion primitives the skills are built from: move, wait, transit.
+
+A primitive is a generator that yields ``(action, phase)`` once per control step and returns
+whether it reached its goal; skills chain primitives with ``yield from``. Every primitive
+reads the current state from the :class:`~robolearn.experts.view.SceneView` at each step, so
+the experts are closed-loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from robolearn.experts.motion import (
+    GRIP_OPEN,
+    NEUTRAL_PSI,
+    Controller,
+    Style,
+    axis_rot,
+    gripper_rot,
+    rot_error,
+    wrist_psi,
+)
+from robolearn.experts.view import FINGER_DEPTH, SceneView
+
+Step = tuple[np.ndarray, str]
+Motion = Generator[Step, None, bool]
+TargetFn = Callable[[], np.ndarray]
+
+CLEAR_MARGIN = 0.045  # vertical clearance over obstacles during transit (m)
+FINGER_RADIUS = 0.05  # horizontal reach of the open fingers around the grip site (m)
+MAX_Z = 1.25  # never fly higher than this (the Panda's comfortable workspace)
+YAW_RATE = 0.15  # rad per step the commanded closing yaw may turn
+TILT_RATE = 0.12  # rad per step the commanded tilt may change
+# Lean of the gripper (rad, fingertips away from the base) against the horizontal distance of
+# the grip site from the robot's base (m): out when far, in when close, upright in between.
+INTEGRAL_ZONE = 0.03  # integrate the position error within this distance of the target (m)
+INTEGRAL_GAIN = 0.15
+INTEGRAL_CAP = 0.05  # m
+REACH_LEAN = ((0.45, 0.6, 0.8), (-0.3, 0.0, 0.3))
+
+
+@dataclass
+class Ctx:
+    """What a skill acts with: the scene, the controller and the gripper's commanded state.
+
+    Skills set the goal orientation with :meth:`aim`; the commanded orientation follows it
+    at a limited rate (``YAW_RATE``/``TILT_RATE`` per step), so big wrist turns take a
+    continuous path instead of the controller's shortest rotation.
+    """
+
+    view: SceneView
+    ctrl: Controller
+    style: Style
+    rng: np.random.Generator
+    grip: float = GRIP_OPEN
+    psi: float = NEUTRAL_PSI  # goal closing yaw (unwrapped, within the wrist's range)
+    tilt: float = 0.0  # goal tilt about the closing axis
+    held: str | None = None
+    cmd_psi: float = NEUTRAL_PSI
+    cmd_tilt: float = 0.0
+    lean_xy: np.ndarray | None = None  # where the lean is computed (the current target)
+    frozen: tuple[np.ndarray, float] | None = None  # gripper rotation and yaw at a grasp
+    _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    _last_target: np.ndarray | None = None
+
+    def aim(self, psi: float, tilt: float = 0.0, exact: bool = False) -> None:
+        """Set the goal orientation; ``exact`` keeps ``psi`` as is instead of folding it."""
+        self.psi = psi if exact else wrist_psi(psi, self.cmd_psi)
+        self.tilt = tilt
+
+    def sync(self) -> None:
+        """Take the commanded orientation from the gripper's actual yaw (after a reset)."""
+        rot = self.view.eef_rot
+        self.cmd_psi = self.psi = wrist_psi(float(np.arctan2(rot[1, 0], rot[0, 0])), NEUTRAL_PSI)
+        self.cmd_tilt = self.tilt = 0.0
+
+    def rot(self) -> np.ndarray:
+        return self._orientation(self.cmd_psi, self.cmd_tilt)
+
+    def _orientation(self, psi: float, tilt: float) -> np.ndarray:
+        if self.frozen is not None and tilt == 0.0:
+            rot0, psi0 = self.frozen
+            return axis_rot(np.array([0.0, 0.0, 1.0]), psi - psi0) @ rot0
+        return self.reach_pitch(gripper_rot(psi, tilt), tilt)
+
+    def freeze(self) -> None:
+        """Keep the gripper's current lean while it holds something (only its yaw may turn),
+        so a grasped object stays as level as it was on the table."""
+        self.frozen = (self.rot(), self.cmd_psi)
+
+    def unfreeze(self) -> None:
+        self.frozen = None
+
+    def reach_pitch(self, rot: np.ndarray, tilt: float) -> np.ndarray:
+        """Lean the gripper with the reach (``REACH_LEAN``): far out, fingertips outwards, so
+        the elbow never locks straight; close in, fingertips inwards, so the wrist keeps off
+        its joint limits. Both are singular spots where the arm controller goes astray."""
+        if tilt != 0.0:
+            return rot
+        at = self.view.eef_pos[:2] if self.lean_xy is None else self.lean_xy
+        radial = at - self.view.base_xy
+        dist = float(np.linalg.norm(radial))
+        pitch = float(np.interp(dist, *REACH_LEAN))
+        if pitch == 0.0:
+            return rot
+        u = np.array([radial[0] / dist, radial[1] / dist, 0.0])
+        return axis_rot(np.cross([0.0, 0.0, 1.0], u), -pitch) @ rot
+
+    def action(self, target: np.ndarray, speed: float = 1.0, noisy: bool = False) -> np.ndarray:
+        """The action towards ``target``; near it an integral term removes the arm
+        controller's steady-state offset (gravity, joint friction, contacts)."""
+        self.cmd_psi += float(np.clip(self.psi - self.cmd_psi, -YAW_RATE, YAW_RATE))
+        self.cmd_tilt += float(np.clip(self.tilt - self.cmd_tilt, -TILT_RATE, TILT_RATE))
+        target = np.asarray(target, float)
+        self.lean_xy = target[:2]
+        view = self.view
+        err = target - view.eef_pos
+        if self._last_target is not None:  # a jump of the target resets the integral, per axis
+            self._integral[np.abs(target - self._last_target) > 0.01] = 0.0
+        self._last_target = target
+        if float(np.linalg.norm(err)) < INTEGRAL_ZONE:
+            self._integral = np.clip(
+                self._integral + err * INTEGRAL_GAIN, -INTEGRAL_CAP, INTEGRAL_CAP
+            )
+        aim = target + self._integral
+        return self.ctrl.action(
+            view.eef_pos, view.eef_rot, aim, self.rot(), self.grip, speed, noisy
+        )
+
+    def new_motion(self) -> None:
+        """Forget the integral term (a new primitive starts)."""
+        self._integral = np.zeros(3)
+        self._last_target = None
+
+    def rot_err(self) -> float:
+        """Angle between the gripper and the goal orientation."""
+        goal = self._orientation(self.psi, self.tilt)
+        return float(np.linalg.norm(rot_error(goal, self.view.eef_rot)))
+
+
+def move(
+    ctx: Ctx,
+    target: np.ndarray | TargetFn,
+    phase: str,
+    *,
+    tol: float = 0.01,
+    rot_tol: float = 0.08,
+    max_steps: int = 80,
+    speed: float = 1.0,
+    noisy: bool = False,
+    until: Callable[[], bool] | None = None,
+    fresh: bool = True,
+) -> Motion:
+    """Drive the grip site to ``target`` (a point or a callable giving one each step).
+
+    Returns True once within ``tol`` (and ``rot_tol`` of the commanded orientation) or once
+    ``until()`` holds; False after ``max_steps``. ``fresh`` False keeps the integral term of
+    the motion before (a descent straight after a precise alignment).
+    """
+    if fresh:  # a new motion starts without the last one's integral (no wind-up)
+        ctx.new_motion()
+    for _ in range(max_steps):
+        goal = np.asarray(target() if callable(target) else target, float)
+        if until is not None and until():
+            return True
+        err = float(np.linalg.norm(goal - ctx.view.eef_pos))
+        if until is None and err < tol and ctx.rot_err() < rot_tol:
+            return True
+        yield ctx.action(goal, speed, noisy), phase
+    return False
+
+
+def wait(ctx: Ctx, steps: int, phase: str, hold: np.ndarray | None = None) -> Motion:
+    """Hold the grip site still for ``steps`` control steps (the gripper acts meanwhile)."""
+    point = ctx.view.eef_pos if hold is None else np.asarray(hold, float)
+    ctx.new_motion()
+    for _ in range(steps):
+        yield ctx.action(point, 0.5), phase
+    return True
+
+
+def lowest_below_eef(ctx: Ctx) -> float:
+    """How far the lowest point of the gripper (or the object it holds) is below the grip site."""
+    view = ctx.view
+    depth = FINGER_DEPTH
+    if ctx.held is not None:
+        lo, _ = view.obj_box(ctx.held).aabb()
+        depth = max(depth, float(view.eef_pos[2] - lo[2]))
+    return depth
+
+
+def held_radius(ctx: Ctx) -> float:
+    if ctx.held is None:
+        return FINGER_RADIUS
+    lo, hi = ctx.view.obj_box(ctx.held).aabb()
+    center = (lo + hi) / 2
+    reach = float(np.linalg.norm(center[:2] - ctx.view.eef_pos[:2]))
+    return max(FINGER_RADIUS, reach + float(np.max(hi[:2] - lo[:2])) / 2)
+
+
+def transit_height(ctx: Ctx, goal: np.ndarray, exclude: tuple[str, ...] = ()) -> float:
+    """Grip-site height that clears every obstacle on the straight path to ``goal``."""
+    view = ctx.view
+    skip = (*exclude, ctx.held) if ctx.held else exclude
+    top = view.clear_height(view.eef_pos, goal, held_radius(ctx), tuple(skip))
+    return min(MAX_Z, top + CLEAR_MARGIN + lowest_below_eef(ctx))
+
+
+def transit(
+    ctx: Ctx,
+    goal: np.ndarray | TargetFn,
+    phase: str,
+    *,
+    exclude: tuple[str, ...] = (),
+    tol: float = 0.012,
+    max_steps: int = 120,
+    speed: float = 1.0,
+) -> Motion:
+    """Fly to ``goal``: up to a clear height, across, then down (each leg only if needed)."""
+
+    def final() -> np.ndarray:
+        return np.asarray(goal() if callable(goal) else goal, float)
+
+    end = final()
+    safe = max(transit_height(ctx, end, exclude), float(end[2]))
+    start = ctx.view.eef_pos
+    horizontal = float(np.linalg.norm(end[:2] - start[:2]))
+    jitter = ctx.ctrl.jitter()
+    if horizontal > 0.03 and start[2] < safe - 0.01:
+        up = np.array([start[0], start[1], safe + jitter[2]])
+        yield from move(ctx, up, phase, tol=0.025, rot_tol=0.6, max_steps=40, noisy=True)
+    if horizontal > 0.03:
+
+        def over() -> np.ndarray:
+            e = final()
+            return np.array([e[0] + jitter[0], e[1] + jitter[1], max(safe, e[2]) + jitter[2]])
+
+        yield from move(ctx, over, phase, tol=0.025, rot_tol=0.3, max_steps=max_steps, noisy=True)
+    return (
+        yield from move(ctx, final, phase, tol=tol, max_steps=max_steps, speed=speed, noisy=False)
+    )

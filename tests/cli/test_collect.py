@@ -1,0 +1,114 @@
+"""`robolearn collect` and `robolearn demos` end to end on tiny data (marker `sim`)."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from robolearn.cli.main import main
+from robolearn.data.collect import CollectSettings, collect, skills_from_phases, task_path
+from robolearn.tasks.suites import get_suite
+
+pytestmark = pytest.mark.sim
+TASK = get_suite("object").tasks[0].task_id
+SMALL = CollectSettings(demos_per_task=2, cameras=("agentview",), image_size=32, seed=0)
+
+
+def test_skills_from_phases():
+    assert skills_from_phases(["reach", "reach", "grasp", "lift", "lift"]) == [
+        ("reach", 0, 2),
+        ("grasp", 2, 3),
+        ("lift", 3, 5),
+    ]
+
+
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demos")
+    reports = collect([TASK], out, SMALL, workers=1, show_progress=False)
+    return out, reports
+
+
+def test_collect_writes_successful_demos_with_every_field(collected):
+    from robolearn.data.reader import DemoFile
+
+    out, (report,) = collected
+    assert report.demos == 2 and report.attempts >= 2 and not report.skipped
+    with DemoFile(task_path(out, TASK)) as f:
+        assert len(f) == 2
+        ep = f.episode(0)
+        n = len(ep)
+        assert ep.obs["agentview_rgb"].shape == (n, 32, 32, 3)
+        assert (
+            np.abs(ep.obs["agentview_rgb"][-1].astype(int) - ep.obs["agentview_rgb"][0]).mean() > 1
+        )
+        assert ep.actions.shape == (n, 7) and ep.states.shape[0] == n
+        assert ep.dones[-1] == 1 and ep.dones[:-1].sum() == 0
+        names = [s for s, _, _ in ep.skills]
+        assert names[0] == "reach" and "grasp" in names
+        assert ep.skills[-1][2] == n
+        assert ep.language == get_suite("object").tasks[0].language
+        assert f.task_spec["task_id"] == TASK
+        assert f.env_args["env_name"] == TASK
+
+
+def test_collect_is_resumable(collected):
+    out, _ = collected
+    path = task_path(out, TASK)
+    before = path.stat().st_mtime_ns
+    (report,) = collect([TASK], out, SMALL, workers=1, show_progress=False)
+    assert report.skipped and path.stat().st_mtime_ns == before
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a damaged file is redone
+    (report,) = collect([TASK], out, SMALL, workers=1, show_progress=False)
+    assert not report.skipped and report.demos == 2
+
+
+def test_demos_info_and_replay(collected, tmp_path, capsys):
+    import imageio.v3 as iio
+
+    from robolearn.data.reader import DemoFile
+
+    out, _ = collected
+    path = task_path(out, TASK)
+    assert main(["demos", "info", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "demos 2" in text and "agentview_rgb" in text and "reach" in text
+    video = tmp_path / "replay.mp4"
+    assert (
+        main(["demos", "replay", str(path), "--demo", "1", "--video", str(video), "--size", "64"])
+        == 0
+    )
+    text = capsys.readouterr().out
+    with DemoFile(path) as f:
+        steps = len(f.episode(1))
+    frames = iio.imread(video)
+    assert frames.shape[0] == steps and frames.shape[1:3] == (64, 64)
+    drift_mm = float(text.split("end effector ")[1].split(" mm")[0])
+    assert drift_mm < 1.0  # replaying actions from the first state reproduces the demo
+    assert "goal at end of replay: yes" in text
+
+
+def test_collect_cli_with_two_worker_processes(tmp_path):
+    tasks = [get_suite("spatial").tasks[0].task_id, get_suite("object").tasks[1].task_id]
+    cmd = [
+        sys.executable,
+        "-m",
+        "robolearn.cli.main",
+        "collect",
+        "suite=null",
+        f"tasks=[{','.join(tasks)}]",
+        "demos_per_task=1",
+        "cameras=[]",
+        "workers=2",
+        f"out_dir={tmp_path / 'demos'}",
+        "progress=false",
+        f"hydra.run.dir={tmp_path / 'run'}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy(), timeout=900)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for task in tasks:
+        assert task_path(tmp_path / "demos", task).is_file()
+        assert task in proc.stdout
+    assert (tmp_path / "run" / "config.yaml").is_file()

@@ -1,0 +1,201 @@
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+
+from robolearn.data.dataset import DemoDataset, window_count
+from robolearn.errors import DataError
+
+from . import write_file
+
+KEYS = ["eef_pos", "agentview_rgb"]
+
+
+@pytest.fixture
+def two_files(tmp_path):
+    a = write_file(
+        tmp_path / "a.hdf5",
+        [5, 1, 7],
+        task_id="spatial/a-v1",
+        language="task a",
+        valid_fraction=0.34,
+    )
+    b = write_file(tmp_path / "b.hdf5", [4], task_id="goal/b-v1", language="task b")
+    return a, b
+
+
+def _expected(t, length, seq_len, frame_stack):
+    steps = np.arange(t - (frame_stack - 1), t + seq_len)
+    return np.clip(steps, 0, length - 1), (steps >= 0) & (steps < length)
+
+
+def test_hand_computed_window_with_frame_stack(two_files):
+    ds = DemoDataset([two_files[0]], KEYS, seq_len=3, frame_stack=2)
+    assert ds.index_info(0)[1:] == ("demo_0", 0)
+    item = ds[0]  # demo_0 (T=5), t=0: obs steps -1..2 -> 0, 0, 1, 2
+    np.testing.assert_array_equal(item["obs"]["eef_pos"][:, 0], [0, 0, 1, 2])
+    np.testing.assert_array_equal(item["pad_mask"], [False, True, True, True])
+    np.testing.assert_array_equal(item["actions"][:, 0], [0.5, 1.5, 2.5])
+    np.testing.assert_array_equal(item["action_pad_mask"], [True, True, True])
+    item = ds[4]  # demo_0, t=4: obs steps 3..6 -> 3, 4, 4, 4; actions 4, 4, 4
+    np.testing.assert_array_equal(item["obs"]["eef_pos"][:, 1], [3, 4, 4, 4])
+    np.testing.assert_array_equal(item["pad_mask"], [True, True, False, False])
+    np.testing.assert_array_equal(item["actions"][:, 0], [4.5, 4.5, 4.5])
+    np.testing.assert_array_equal(item["action_pad_mask"], [True, False, False])
+    item = ds[5]  # demo_1 (T=1, base 100): everything repeats the only step
+    np.testing.assert_array_equal(item["obs"]["eef_pos"][:, 0], [100] * 4)
+    np.testing.assert_array_equal(item["pad_mask"], [False, True, False, False])
+    assert item["timestep"] == 0 and item["language"] == "task a"
+    assert item["task_id"] == "spatial/a-v1"
+
+
+@pytest.mark.parametrize("pad_seq", [True, False])
+@pytest.mark.parametrize("pad_fs", [True, False])
+@pytest.mark.parametrize(("seq_len", "frame_stack"), [(1, 1), (3, 1), (2, 3), (10, 2)])
+def test_every_window_matches_the_formula(two_files, pad_seq, pad_fs, seq_len, frame_stack):
+    lengths = [5, 1, 7, 4]
+    expected_len = sum(window_count(n, seq_len, frame_stack, pad_seq, pad_fs) for n in lengths)
+    if expected_len == 0:
+        with pytest.raises(DataError, match="no windows"):
+            DemoDataset(
+                two_files,
+                KEYS,
+                seq_len=seq_len,
+                frame_stack=frame_stack,
+                pad_seq=pad_seq,
+                pad_frame_stack=pad_fs,
+            )
+        return
+    ds = DemoDataset(
+        two_files,
+        KEYS,
+        seq_len=seq_len,
+        frame_stack=frame_stack,
+        pad_seq=pad_seq,
+        pad_frame_stack=pad_fs,
+    )
+    assert len(ds) == expected_len
+    seen = set()
+    for i in range(len(ds)):
+        path, demo, t = ds.index_info(i)
+        seen.add((path, demo, t))
+        item = ds[i]
+        length = {"a.hdf5": [5, 1, 7], "b.hdf5": [4]}[path.rsplit("/", 1)[1]][int(demo[5:])]
+        base = 100 * int(demo[5:])
+        steps, real = _expected(t, length, seq_len, frame_stack)
+        np.testing.assert_array_equal(item["obs"]["eef_pos"][:, 2].numpy(), steps + base)
+        np.testing.assert_array_equal(item["pad_mask"].numpy(), real)
+        if not pad_fs:
+            assert real[: frame_stack - 1].all()
+        if not pad_seq:
+            assert real[frame_stack - 1 :].all()
+        image = item["obs"]["agentview_rgb"]
+        assert image.dtype == torch.uint8 and image.shape == (len(steps), 3, 4, 6)  # CHW
+        np.testing.assert_array_equal(image[:, 1, 2, 3].numpy(), (steps + base) % 256)
+        np.testing.assert_array_equal(image[:, :, 0, 0].numpy(), [[255, 0, 0]] * len(steps))
+        a_steps = np.clip(np.arange(t, t + seq_len), 0, length - 1)
+        np.testing.assert_array_equal(item["actions"][:, 0].numpy(), a_steps + base + 0.5)
+        assert item["actions"].dtype == torch.float32
+        np.testing.assert_array_equal(item["action_pad_mask"].numpy(), real[frame_stack - 1 :])
+    assert len(seen) == len(ds)
+
+
+def test_multi_task_split_and_language(two_files):
+    ds = DemoDataset(two_files, ["eef_pos"], seq_len=2, language=True)
+    assert len(ds) == 5 + 1 + 7 + 4 and ds.num_demos == 4
+    assert ds[len(ds) - 1]["language"] == "task b" and ds[len(ds) - 1]["task_id"] == "goal/b-v1"
+    no_lang = DemoDataset(two_files, ["eef_pos"], language=False)
+    assert "language" not in no_lang[0]
+    valid = DemoDataset([two_files[0]], ["eef_pos"], split="valid")
+    train = DemoDataset([two_files[0]], ["eef_pos"], split="train")
+    f = valid.files[0]
+    assert {valid.index_info(i)[1] for i in range(len(valid))} == set(f.mask("valid"))
+    assert {train.index_info(i)[1] for i in range(len(train))} == set(f.mask("train"))
+    assert len(train) + len(valid) == 13 and len(f.mask("valid")) == 1
+    with pytest.raises(DataError, match=r"a\.hdf5.*'wrist_rgb'"):
+        DemoDataset([two_files[0]], ["wrist_rgb"])
+
+
+def _assert_items_equal(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        if isinstance(a[key], dict):
+            _assert_items_equal(a[key], b[key])
+        elif isinstance(a[key], torch.Tensor):
+            assert a[key].dtype == b[key].dtype
+            torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+        else:
+            assert a[key] == b[key]
+
+
+@pytest.mark.parametrize(("cache", "budget_mb"), [("low_dim", 100), ("all", 100), ("all", 0.0004)])
+def test_cache_gives_the_same_items_within_budget(two_files, cache, budget_mb):
+    plain = DemoDataset(two_files, KEYS, seq_len=3, frame_stack=2)
+    cached = DemoDataset(
+        two_files, KEYS, seq_len=3, frame_stack=2, cache=cache, cache_budget_mb=budget_mb
+    )
+    assert plain.cache_info()["cached_bytes"] == 0
+    info = cached.cache_info()
+    assert 0 < info["cached_bytes"] == cached.cached_bytes <= budget_mb * 2**20
+    if cache == "low_dim":
+        assert info["cached_arrays"] == 4 * 2
+    elif budget_mb == 100:
+        assert info["cached_arrays"] == 4 * 3
+    else:
+        assert 4 * 2 <= info["cached_arrays"] < 4 * 3  # budget hit: some images from disk
+    for i in range(len(plain)):
+        _assert_items_equal(plain[i], cached[i])
+    item = cached[0]
+    item["obs"]["eef_pos"] += 1000  # callers may modify items: the cache is not affected
+    item["obs"]["agentview_rgb"][:] = 0
+    _assert_items_equal(plain[0], cached[0])
+
+
+def test_normalizer_is_applied_to_low_dim_and_actions(two_files):
+    ds = DemoDataset(two_files, KEYS, seq_len=2)
+    norm = ds.compute_normalizer(mode="min_max")
+    assert norm.keys() == ["actions", "obs/eef_pos"]
+    raw = ds[3]
+    ds.set_normalizer(norm)
+    item = ds[3]
+    np.testing.assert_allclose(
+        item["actions"].numpy(), norm.normalize("actions", raw["actions"].numpy())
+    )
+    np.testing.assert_allclose(
+        item["obs"]["eef_pos"].numpy(), norm.normalize("obs/eef_pos", raw["obs"]["eef_pos"].numpy())
+    )
+    assert item["obs"]["eef_pos"].dtype == torch.float32
+    torch.testing.assert_close(item["obs"]["agentview_rgb"], raw["obs"]["agentview_rgb"])
+    everything = torch.cat([ds[i]["actions"] for i in range(len(ds))])
+    assert everything.min() >= -1 - 1e-6 and everything.max() <= 1 + 1e-6
+
+
+def test_items_depend_only_on_index_and_pickle_drops_handles(two_files):
+    ds = DemoDataset(two_files, KEYS, seq_len=4, frame_stack=2)
+    first = ds[6]
+    for i in (0, 11, 3):
+        ds[i]
+    _assert_items_equal(first, ds[6])
+    assert ds.files[0]._h5 is not None  # a handle is open now ...
+    clone = pickle.loads(pickle.dumps(ds))  # ... and pickling must not try to carry it
+    assert all(f._h5 is None for f in clone.files)
+    _assert_items_equal(first, clone[6])
+
+
+@pytest.mark.parametrize("cache", ["none", "all"])
+def test_dataloader_with_two_workers(two_files, cache):
+    ds = DemoDataset(two_files, KEYS, seq_len=3, frame_stack=2, cache=cache)
+    ds[0]  # an open handle in the parent must not leak into the workers
+    loader = DataLoader(ds, batch_size=4, num_workers=2, shuffle=False)
+    batches = list(loader)
+    assert sum(len(b["task_id"]) for b in batches) == len(ds)
+    obs = torch.cat([b["obs"]["eef_pos"] for b in batches])
+    images = torch.cat([b["obs"]["agentview_rgb"] for b in batches])
+    assert images.shape == (len(ds), 4, 3, 4, 6)
+    for i in range(len(ds)):
+        torch.testing.assert_close(obs[i], ds[i]["obs"]["eef_pos"])
+        torch.testing.assert_close(images[i], ds[i]["obs"]["agentview_rgb"])
+    languages = [lang for b in batches for lang in b["language"]]
+    assert languages.count("task b") == 4

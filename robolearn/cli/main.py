@@ -28,6 +28,9 @@ COMMANDS: dict[str, Command] = {
     "doctor": Command("doctor", "doctor", "check the installation and render a frame", False),
     "render-suite": Command("render_suite", "render_suite", "PNG grid of a suite's tasks"),
     "collect": Command("collect", "collect", "collect scripted-expert demonstrations"),
+    "train": Command("train", "train", "train a policy on demos, evaluate it, write videos"),
+    "eval": Command("eval", "eval", "evaluate a checkpoint on a suite: table, videos"),
+    "render": Command("render", "render", "a video of a checkpoint on one task", False),
     "demos": Command(
         "demos",
         "",
@@ -71,19 +74,23 @@ def run_hydra_app(
     return max(result, default=0)
 
 
-def _wrap(cmd: Command, run: Callable[[Any], int | None]) -> Callable[[Any], int | None]:
-    if not cmd.writes_run_dir:
-        return run
-
+def _wrap(cmd: Command, run: Callable[[Any], int | None], name: str) -> Callable[[Any], int | None]:
     def task(cfg: Any) -> int | None:
-        from hydra.core.hydra_config import HydraConfig
+        from robolearn.errors import RobolearnError
 
-        from robolearn.config import write_run_metadata
-        from robolearn.logging import setup_logging
+        try:
+            if cmd.writes_run_dir:
+                from hydra.core.hydra_config import HydraConfig
 
-        setup_logging()
-        write_run_metadata(cfg, HydraConfig.get().runtime.output_dir)
-        return run(cfg)
+                from robolearn.config import write_run_metadata
+                from robolearn.logging import setup_logging
+
+                setup_logging()
+                write_run_metadata(cfg, HydraConfig.get().runtime.output_dir)
+            return run(cfg)
+        except RobolearnError as exc:  # bad input: one clear line, no traceback
+            print(f"robolearn {name}: error: {exc}", file=sys.stderr)
+            return 2
 
     return task
 
@@ -103,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module = importlib.import_module(f"robolearn.cli.{cmd.module}")
     if not cmd.hydra:
         return int(module.main(rest, prog=f"robolearn {name}") or 0)
-    return run_hydra_app(_wrap(cmd, module.run), cmd.config_name, rest, f"robolearn {name}")
+    return run_hydra_app(_wrap(cmd, module.run, name), cmd.config_name, rest, f"robolearn {name}")
 
 
 if __name__ == "__main__":  # pragma: no cover

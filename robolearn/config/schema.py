@@ -7,6 +7,14 @@ stores them all. A command's primary YAML lists ``<command>_schema`` first in it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+from robolearn.evaluation.config import EvalConfig
+from robolearn.logging.config import LoggerConfig
+from robolearn.policies.configs import CONFIGS as POLICY_CONFIGS
+from robolearn.training.config import FitConfig
 
 
 @dataclass
@@ -53,8 +61,71 @@ class CollectConfig:
     progress: bool = True
 
 
+@dataclass
+class DataConfig:
+    """Where training demos come from; missing files are collected first (if allowed)."""
+
+    root: str = "demos"  # files are <root>/<suite>/<task>.hdf5
+    collect_missing: bool = True  # run the scripted experts for tasks without a file
+    demos_per_task: int = 50
+    collect_workers: int = 2
+    image_size: int = 128  # camera size when collecting for an image policy
+    compression: str | None = "lzf"
+    seed: int = 0  # collection seed
+    train_split: str | None = "train"  # mask of the demos to train on (null: all)
+    valid_split: str | None = "valid"  # mask for the validation loss (null: none)
+    cache: str = "low_dim"  # none | low_dim | all
+    cache_budget_mb: float = 4096.0
+
+
+@dataclass
+class TrainConfig:
+    """``robolearn train``: demos -> fit -> evaluate -> videos and a success table."""
+
+    suite: str | None = "object"
+    tasks: list[str] = field(default_factory=list)  # task ids (override the suite)
+    policy: Any = MISSING  # a configs/policy/<name>.yaml, checked by its own schema
+    data: DataConfig = field(default_factory=DataConfig)
+    train: FitConfig = field(default_factory=FitConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    final_eval: bool = True  # evaluate the selected checkpoint after training
+    checkpoint: str = "best"  # best | last: which one the final evaluation uses
+
+
+@dataclass
+class EvalCommandConfig:
+    """``robolearn eval``: a checkpoint on a suite or task list -> table, videos, eval_info."""
+
+    checkpoint: str = MISSING  # a checkpoint folder (<run>/checkpoints/best) or a run folder
+    suite: str | None = "object"
+    tasks: list[str] = field(default_factory=list)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    device: str = "auto"
+
+
+@dataclass
+class RenderConfig:
+    """``robolearn render``: a video of a checkpoint on one task."""
+
+    checkpoint: str = MISSING
+    task: str = MISSING
+    out: str = "rollout.mp4"
+    episodes: int = 1  # tiled side by side when > 1
+    init_state: int = 0
+    size: int = 256
+    camera: str = "agentview"
+    max_steps: int | None = None
+    device: str = "auto"
+
+
 SCHEMAS: dict[str, tuple[str | None, type]] = {
     "collect_schema": (None, CollectConfig),
     "doctor_schema": (None, DoctorConfig),
+    "eval_schema": (None, EvalCommandConfig),
+    "render_schema": (None, RenderConfig),
     "render_suite_schema": (None, RenderSuiteConfig),
+    "train_schema": (None, TrainConfig),
+    **{f"{name}_schema": ("policy", cls) for name, cls in POLICY_CONFIGS.items()},
 }

@@ -77,6 +77,8 @@ class DemoDataset(Dataset):
         cache_budget_mb: RAM the cache may use.
         language: include each sample's instruction as ``language``.
         split: a mask name (e.g. "train") selecting demos in every file; None for all.
+        pad_low_dim: zero-pad each low-dim obs key to its largest size over the files, so
+            tasks with fewer objects (a shorter ``object_state``) share one layout.
     """
 
     def __init__(
@@ -93,6 +95,7 @@ class DemoDataset(Dataset):
         cache_budget_mb: float = 4096.0,
         language: bool = True,
         split: str | None = None,
+        pad_low_dim: bool = False,
     ) -> None:
         if seq_len < 1 or frame_stack < 1:
             raise ValueError(f"seq_len and frame_stack must be >= 1, got {seq_len}, {frame_stack}")
@@ -109,6 +112,8 @@ class DemoDataset(Dataset):
         self.cache_budget_bytes = int(cache_budget_mb * 2**20)
         self.language = language
         self.split = split
+        self.pad_low_dim = pad_low_dim
+        self.low_dim_sizes: dict[str, int] = {}  # obs key -> last-dim size (max over files)
         self._files = [f if isinstance(f, DemoFile) else open_demo_file(f) for f in files]
         self.image_keys: frozenset[str] = frozenset()
         self.frame_keys: frozenset[str] = frozenset()  # per-frame arrays (ndim >= 3): never low-dim
@@ -163,8 +168,17 @@ class DemoDataset(Dataset):
                 )
             image_keys = images
             for key in self.obs_keys:
-                if demo_file.dataset(names[0], f"{schema.OBS}/{key}").ndim >= 3:
+                handle = demo_file.dataset(names[0], f"{schema.OBS}/{key}")
+                if handle.ndim >= 3:
                     frame_keys.add(key)
+                elif handle.ndim == 2:
+                    size = self.low_dim_sizes.get(key, handle.shape[-1])
+                    if size != handle.shape[-1] and not self.pad_low_dim:
+                        raise DataError(
+                            f"obs key {key!r} has {handle.shape[-1]} dims in {demo_file.path} "
+                            f"but {size} in another file; pass pad_low_dim=True to zero-pad"
+                        )
+                    self.low_dim_sizes[key] = max(size, handle.shape[-1])
             task_id = demo_file.task_id
             for name in names:
                 lang = demo_file.language(name) if self.language else ""
@@ -222,7 +236,13 @@ class DemoDataset(Dataset):
             return np.ascontiguousarray(array.transpose(0, 3, 1, 2))
         if self._is_frame(key):
             return array
-        return array.astype(np.float32, copy=False)
+        array = array.astype(np.float32, copy=False)
+        obs_key = key[len(schema.OBS) + 1 :] if key.startswith(f"{schema.OBS}/") else None
+        size = self.low_dim_sizes.get(obs_key) if self.pad_low_dim and obs_key else None
+        if size is not None and array.ndim == 2 and array.shape[-1] < size:
+            pad = np.zeros((array.shape[0], size - array.shape[-1]), dtype=np.float32)
+            array = np.concatenate([array, pad], axis=-1)
+        return array
 
     def _window(self, d: int, key: str, start: int, stop: int, before: int, after: int) -> Any:
         cached = self._cache.get((d, key))

@@ -30,6 +30,7 @@ def replay_demo(
     its first state and measure how far the end effector and objects drift."""
     from robolearn.data.importers import open_demo_file
     from robolearn.envs import make_env
+    from robolearn.evaluation.video import write_video
 
     with open_demo_file(path) as f:
         name = f.demo_names()[demo] if isinstance(demo, int) else demo
@@ -83,17 +84,3 @@ def replay_demo(
 def _positions(object_state: np.ndarray, base: Any) -> np.ndarray:
     n = len(base.task.objects)
     return object_state[: 7 * n].reshape(n, 7)[:, :3]
-
-
-def write_video(path: str | Path, frames: list[np.ndarray], fps: int) -> Path:
-    """Write an H.264 mp4 via imageio-ffmpeg, atomically."""
-    import imageio.v2 as imageio
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp.mp4")
-    with imageio.get_writer(tmp, fps=fps, codec="libx264", quality=7, macro_block_size=8) as w:
-        for frame in frames:
-            w.append_data(frame)
-    tmp.replace(path)
-    return path

@@ -176,7 +176,15 @@ class RobolearnEnv(gym.Env):
             obs["joint_pos"] = data.qpos[scene.arm_qpos_idx].astype(np.float32)
         if cfg.object_state:
             obs["object_state"] = self._object_state()
+            # robosuite's `<object>_to_robot0_eef_pos` convention: what low-dim policies learn from
+            obs["object_rel_pos"] = self._object_rel_pos(data.site_xpos[scene.eef_site])
         return obs
+
+    def _object_rel_pos(self, eef: np.ndarray) -> np.ndarray:
+        """Each object's position minus the end effector's (world frame), spec order."""
+        poses = self.scene.object_poses()
+        rel = [poses[o.name][:3] - eef for o in self.spec_task.objects]
+        return np.concatenate(rel).astype(np.float32)
 
     def _object_state(self) -> np.ndarray:
         poses = self.scene.object_poses()

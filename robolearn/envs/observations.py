@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from robolearn.errors import ConfigError
+from robolearn.sim.backend import prepare_gl_context
 
 # public camera name -> MJCF camera name
 CAMERAS = {
@@ -113,6 +114,7 @@ class CameraRig:
 
         key = (size, size)
         if key not in self.renderers:
+            prepare_gl_context()
             renderer = mujoco.Renderer(self.model, height=size, width=size)
             if self.fast:
                 for flag in ("mjRND_SKYBOX", "mjRND_REFLECTION", "mjRND_SHADOW"):

@@ -1,9 +1,11 @@
-"""Importing robosuite quietly and choosing the rendering backend."""
+"""Importing robosuite quietly, choosing the rendering backend, and guarding GL contexts."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
+from functools import cache
 from types import ModuleType
 
 _NOISY_LOGGERS = ("robosuite_logs", "OpenGL.acceleratesupport")
@@ -36,3 +38,21 @@ def import_robosuite() -> ModuleType:
     import robosuite
 
     return robosuite
+
+
+@cache
+def prepare_gl_context() -> None:
+    """Load triton's LLVM before the first Mesa GL context in this process; once.
+
+    Mesa's software rasteriser (llvmpipe) and triton (which torch imports lazily, through
+    torch._dynamo, torchvision or open_clip) each bring their own LLVM. If Mesa's is loaded
+    first, importing triton afterwards segfaults the process (seen with mujoco 3.9, Mesa on
+    Debian 12, triton 3.x). Loading triton first is safe, so every robolearn renderer calls
+    this before creating its context. Costs ~0.5 s once; nothing when triton is absent.
+    """
+    if importlib.util.find_spec("triton") is None:
+        return
+    try:
+        import triton  # noqa: F401
+    except Exception:  # a broken triton must not stop rendering
+        logging.getLogger(__name__).debug("triton preload failed", exc_info=True)

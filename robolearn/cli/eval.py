@@ -1,0 +1,44 @@
+"""``robolearn eval checkpoint=<run>/checkpoints/best suite=object``: table, videos, eval_info."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def resolve_checkpoint(path: str) -> Path:
+    """A checkpoint folder, or a run folder (its checkpoints/best, else checkpoints/last)."""
+    folder = Path(path)
+    for candidate in (folder, folder / "checkpoints" / "best", folder / "checkpoints" / "last"):
+        if (candidate / "policy.json").is_file():
+            return candidate
+    return folder  # load_policy raises the typed error naming what is missing
+
+
+def run(cfg: Any) -> int:
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import OmegaConf
+
+    from robolearn.evaluation.config import EvalConfig
+    from robolearn.evaluation.evaluate import evaluate
+    from robolearn.logging.config import LoggerConfig
+    from robolearn.logging.loggers import make_logger
+    from robolearn.policies.io import load_policy
+    from robolearn.training.fit import resolve_device
+    from robolearn.training.pipeline import task_ids_of
+
+    out = Path(HydraConfig.get().runtime.output_dir)
+    policy = load_policy(resolve_checkpoint(cfg.checkpoint), resolve_device(cfg.device))
+    container = OmegaConf.to_container(cfg, resolve=True)
+    logger = make_logger(LoggerConfig(**container["logger"]), out, container)
+    try:
+        result = evaluate(
+            policy, task_ids_of(cfg), EvalConfig(**container["eval"]), out, logger, progress=True
+        )
+    finally:
+        logger.finish()
+    print(f"\n{result.table()}\n")
+    for suite, path in result.videos.items():
+        print(f"grid video ({suite}): {path}")
+    print(f"eval_info.json: {out / 'eval_info.json'}")
+    return 0

@@ -1,0 +1,112 @@
+"""Evaluation results: per episode, per task, per suite; JSON (``eval_info.json``) and tables.
+
+``success_once``: the goal held at some step; ``success_at_end``: it held at the episode's
+last step (episodes end once success has held ``success_hold`` steps, or at ``max_steps``).
+An episode whose env or worker failed counts as a failure and carries the error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class EpisodeResult:
+    task_id: str
+    episode: int
+    init_state: int
+    success_once: bool = False
+    success_at_end: bool = False
+    steps: int = 0
+    error: str | None = None
+    video: str | None = None
+
+
+@dataclass
+class EvalResult:
+    episodes: list[EpisodeResult] = field(default_factory=list)
+    seconds: float = 0.0
+    worker_restarts: int = 0
+    videos: dict[str, str] = field(default_factory=dict)  # grid videos per suite
+
+    @property
+    def task_ids(self) -> list[str]:
+        return list(dict.fromkeys(e.task_id for e in self.episodes))
+
+    def per_task(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for task in self.task_ids:
+            eps = [e for e in self.episodes if e.task_id == task]
+            out[task] = {
+                "episodes": len(eps),
+                "success": float(np.mean([e.success_once for e in eps])),
+                "success_at_end": float(np.mean([e.success_at_end for e in eps])),
+                "mean_steps": float(np.mean([e.steps for e in eps])),
+                "errors": sum(e.error is not None for e in eps),
+                "videos": [e.video for e in eps if e.video],
+            }
+        return out
+
+    @property
+    def success(self) -> float:
+        """Mean over tasks of the per-task success_once rate."""
+        rows = self.per_task()
+        return float(np.mean([r["success"] for r in rows.values()])) if rows else 0.0
+
+    @property
+    def success_at_end(self) -> float:
+        rows = self.per_task()
+        return float(np.mean([r["success_at_end"] for r in rows.values()])) if rows else 0.0
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "success": self.success,
+            "success_at_end": self.success_at_end,
+            "episodes": float(len(self.episodes)),
+            "errors": float(sum(e.error is not None for e in self.episodes)),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "summary": self.summary(),
+            "per_task": self.per_task(),
+            "episodes": [asdict(e) for e in self.episodes],
+            "seconds": self.seconds,
+            "worker_restarts": self.worker_restarts,
+            "videos": self.videos,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``eval_info.json`` (temp file + rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        os.replace(tmp, path)
+        return path
+
+    def table(self) -> str:
+        """A markdown table: one row per task, then the mean."""
+        rows = self.per_task()
+        width = max([len(t) for t in rows] + [4])
+        lines = [
+            f"| {'task':<{width}} | success | at end | steps | episodes |",
+            f"|{'-' * (width + 2)}|--------:|-------:|------:|---------:|",
+        ]
+        for task, r in rows.items():
+            err = f" ({r['errors']} failed)" if r["errors"] else ""
+            lines.append(
+                f"| {task:<{width}} | {r['success']:7.2f} | {r['success_at_end']:6.2f} "
+                f"| {r['mean_steps']:5.0f} | {r['episodes']:8d}{err} |"
+            )
+        lines.append(
+            f"| {'mean':<{width}} | {self.success:7.2f} | {self.success_at_end:6.2f} "
+            f"| {'':5} | {len(self.episodes):8d} |"
+        )
+        return "\n".join(lines)

@@ -1,0 +1,57 @@
+"""``bc_mlp``: low-dimensional behaviour cloning with an MLP.
+
+Input: the low-dim observation keys of the current step and ``frame_stack - 1`` past steps,
+concatenated with the projected instruction embedding. Output: ``seq_len`` actions (an action
+chunk, one head call per chunk step through a shared trunk); the rollout executes the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from robolearn.errors import ConfigError
+from robolearn.policies.base import History, Policy
+from robolearn.policies.configs import BCMLPConfig
+from robolearn.policies.heads import make_head, mlp
+from robolearn.policies.registry import POLICIES
+
+
+@POLICIES.register("bc_mlp")
+class BCMLP(Policy):
+    config_cls = BCMLPConfig
+    cfg: BCMLPConfig
+
+    def __init__(self, cfg: BCMLPConfig, spec, normalizer=None, text=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(cfg, spec, normalizer, text)
+        if self.image_keys:
+            raise ConfigError(f"bc_mlp reads low-dim obs only; drop image keys {self.image_keys}")
+        in_dim = self.low_dim_size * cfg.frame_stack + self.lang_dim
+        self.trunk = mlp([in_dim, *cfg.hidden], cfg.dropout, last_act=True)
+        self.step_embed = torch.nn.Embedding(cfg.seq_len, cfg.hidden[-1])
+        self.head = make_head(cfg.head, cfg.hidden[-1], spec.action_dim)
+        self.history = History(cfg.frame_stack, pad_first=True)
+
+    def _features(self, frames: torch.Tensor, lang: torch.Tensor | None) -> torch.Tensor:
+        """(B, frame_stack, D) frames -> (B, seq_len, H) per chunk step."""
+        x = frames.flatten(1)
+        if lang is not None:
+            x = torch.cat([x, lang], dim=-1)
+        h = self.trunk(x)
+        return h[:, None, :] + self.step_embed.weight[None]
+
+    def compute_loss(self, batch: Mapping[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
+        obs = batch["obs"]
+        frames = self.low_dim({k: obs[k] for k in self.low_dim_keys})
+        frames = frames[:, : self.cfg.frame_stack]  # history + the window's first step
+        lang = self.embed_language(batch.get("language"), frames.shape[0])
+        features = self._features(frames, lang)
+        loss, metrics = self.head.loss(features, batch["actions"], batch.get("action_pad_mask"))
+        return loss, {"loss": float(loss.detach()), **metrics}
+
+    def _act(self, x, lang, fresh):  # type: ignore[no-untyped-def]
+        window, _ = self.history.push({"low": self.low_dim(x)}, fresh)
+        features = self._features(window["low"], lang)
+        return self.head.act(features[:, 0])

@@ -1,0 +1,142 @@
+"""Training checkpoints: a policy folder plus the state an exact resume needs.
+
+``<run>/checkpoints/<name>/`` holds the policy (``model.safetensors``, ``policy.json``; see
+:mod:`robolearn.policies.io`; with EMA these are the averaged weights, the ones to deploy,
+and the raw training weights sit in the training state) and ``train_state.safetensors`` (optimizer moments, EMA weights,
+torch RNG states) with ``train_state.json`` (step, optimizer param groups, best score, the
+train config, the wandb run id). Nothing is pickled. A checkpoint is written into a temporary
+folder and renamed over the old one, so a crash leaves the previous checkpoint whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from robolearn.errors import CheckpointError
+from robolearn.policies.io import load_policy, read_meta, save_policy, write_json
+
+STATE_TENSORS, STATE_JSON = "train_state.safetensors", "train_state.json"
+TRAIN_FORMAT_VERSION = 1
+
+
+@dataclass
+class TrainState:
+    step: int = 0
+    best_score: float | None = None
+    best_step: int | None = None
+    run_id: str | None = None  # the experiment logger's run id (wandb), for exact resume
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def save_checkpoint(
+    folder: str | os.PathLike[str],
+    policy: Any,
+    optimizer: torch.optim.Optimizer | None,
+    state: TrainState,
+    ema: Any = None,
+    config: dict[str, Any] | None = None,
+) -> Path:
+    """Write policy + training state into ``folder`` atomically (replacing an old one)."""
+    from safetensors.torch import save_file
+
+    final = Path(folder)
+    tmp = final.with_name(f".{final.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tensors: dict[str, torch.Tensor] = {"rng.torch": torch.get_rng_state()}
+    if ema is not None:  # the policy folder holds the weights to deploy: the EMA's
+        raw = ema.copy_to(policy)
+        try:
+            save_policy(policy, tmp)
+        finally:
+            policy.load_state_dict(raw)
+        tensors |= {f"raw.{k}": v.detach().cpu().contiguous() for k, v in raw.items()}
+    else:
+        save_policy(policy, tmp)
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    groups: list[dict[str, Any]] = []
+    if optimizer is not None:
+        sd = optimizer.state_dict()
+        for pid, pstate in sd["state"].items():
+            for key, value in pstate.items():
+                tensors[f"optim.{pid}.{key}"] = torch.as_tensor(value).detach().cpu().contiguous()
+        groups = [{k: v for k, v in g.items()} for g in sd["param_groups"]]
+    if ema is not None:
+        for key, value in ema.shadow.items():
+            tensors[f"ema.{key}"] = value.detach().cpu().contiguous()
+    save_file(tensors, str(tmp / STATE_TENSORS))
+    write_json(
+        tmp / STATE_JSON,
+        {
+            "format_version": TRAIN_FORMAT_VERSION,
+            "step": state.step,
+            "best_score": state.best_score,
+            "best_step": state.best_step,
+            "run_id": state.run_id,
+            "extra": state.extra,
+            "param_groups": groups,
+            "ema_decay": getattr(ema, "decay", None),
+            "config": config or {},
+        },
+    )
+    if final.exists():
+        old = final.with_name(f".{final.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    return final
+
+
+def load_train_state(
+    folder: str | os.PathLike[str],
+    policy: Any,
+    optimizer: torch.optim.Optimizer | None,
+    ema: Any = None,
+) -> TrainState:
+    """Restore weights, optimizer, EMA and RNG from ``folder`` into the given objects."""
+    from safetensors.torch import load_file
+
+    folder = Path(folder)
+    read_meta(folder)  # typed errors for a foreign or damaged folder
+    path = folder / STATE_JSON
+    if not path.is_file() or not (folder / STATE_TENSORS).is_file():
+        raise CheckpointError(f"{folder} has no training state ({STATE_JSON}); cannot resume")
+    meta = json.loads(path.read_text())
+    if meta.get("format_version") != TRAIN_FORMAT_VERSION:
+        raise CheckpointError(f"{path}: training-state format {meta.get('format_version')!r}")
+    loaded = load_policy(folder, device=policy.device)
+    policy.load_state_dict(loaded.state_dict())
+    if policy.text is not None and loaded.text is not None:
+        policy.text.cache.update(loaded.text.cache)
+    tensors = load_file(str(folder / STATE_TENSORS))
+    raw = {k[4:]: v for k, v in tensors.items() if k.startswith("raw.")}
+    if raw:  # the training weights behind an EMA checkpoint
+        policy.load_state_dict(raw)
+    if optimizer is not None:
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    if ema is not None:
+        for key in ema.shadow:
+            ema.shadow[key].copy_(tensors[f"ema.{key}"])
+    torch.set_rng_state(tensors["rng.torch"])
+    cuda = [tensors[k] for k in sorted(tensors) if k.startswith("rng.cuda.")]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
+    return TrainState(
+        meta["step"], meta["best_score"], meta["best_step"], meta["run_id"], meta["extra"]
+    )

@@ -1,0 +1,168 @@
+"""``robolearn train`` as a library call: demos -> dataset -> policy -> fit -> evaluate.
+
+:func:`train_and_evaluate` takes the composed train config (``configs/train.yaml``) and a run
+folder. Missing demo files are collected first (cameras follow the policy's image keys), the
+train/valid splits become :class:`~robolearn.data.dataset.DemoDataset` s with a normaliser
+computed on the train split, the policy is built under ``train.seed``, fitted (resuming from
+``<run>/checkpoints/last`` when it exists), and the selected checkpoint is evaluated from the
+fixed initial states with videos. Returns the fit and eval results.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from robolearn.errors import ConfigError, DataError
+
+log = logging.getLogger(__name__)
+IMAGE_SUFFIX = "_rgb"
+
+
+@dataclass
+class TrainRun:
+    run_dir: Path
+    fit: Any
+    eval: Any | None
+    checkpoint: str
+
+
+def task_ids_of(cfg: Any) -> list[str]:
+    from robolearn.tasks.suites import get_suite
+
+    if cfg.tasks:
+        return list(cfg.tasks)
+    if not cfg.suite:
+        raise ConfigError("give a suite (suite=object) or a task list (tasks=[...])")
+    return list(get_suite(cfg.suite).task_ids)
+
+
+def cameras_for(obs_keys: list[str]) -> tuple[str, ...]:
+    return tuple(k[: -len(IMAGE_SUFFIX)] for k in obs_keys if k.endswith(IMAGE_SUFFIX))
+
+
+def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Path]:
+    """The demo file of every task; missing ones are collected if ``data.collect_missing``."""
+    from robolearn.data.collect import CollectSettings, collect, is_complete, task_path
+
+    paths = [task_path(data.root, t) for t in task_ids]
+    missing = [t for t, p in zip(task_ids, paths) if not is_complete(p)]
+    if missing and not data.collect_missing:
+        raise DataError(
+            f"no demo file for {missing[:3]} under {data.root}; run `robolearn collect` or "
+            "set data.collect_missing=true"
+        )
+    if missing:
+        settings = CollectSettings(
+            demos_per_task=data.demos_per_task,
+            cameras=cameras_for(obs_keys),
+            image_size=data.image_size,
+            object_state=True,
+            seed=data.seed,
+            compression=data.compression,
+        )
+        log.info("collecting %d demos for each of %d tasks", data.demos_per_task, len(missing))
+        reports = collect(missing, data.root, settings, workers=data.collect_workers)
+        for r in reports:
+            log.info("%s: %d demos from %d attempts", r.task_id, r.demos, r.attempts)
+    return paths
+
+
+def build_datasets(paths: list[Path], policy_cfg: Any, data: Any) -> tuple[Any, Any]:
+    from robolearn.data.dataset import DemoDataset
+
+    common = {
+        "obs_keys": list(policy_cfg.obs_keys),
+        "seq_len": policy_cfg.seq_len,
+        "frame_stack": policy_cfg.frame_stack,
+        "pad_low_dim": True,
+        "cache": data.cache,
+        "cache_budget_mb": data.cache_budget_mb,
+    }
+    train = DemoDataset(paths, split=data.train_split, **common)
+    normalizer = train.compute_normalizer()
+    train.set_normalizer(normalizer)
+    valid = None
+    if data.valid_split:
+        try:
+            valid = DemoDataset(paths, split=data.valid_split, **{**common, "cache": "none"})
+            valid.set_normalizer(normalizer)
+        except DataError as exc:
+            log.warning("no validation split (%s)", exc)
+    return train, valid
+
+
+def instructions(task_ids: list[str]) -> list[str]:
+    """Every instruction the policy may meet: canonical and paraphrases (held-out too)."""
+    from robolearn.tasks.suites import get_task
+
+    out: list[str] = []
+    for task_id in task_ids:
+        spec = get_task(task_id)
+        out += [spec.language, *spec.paraphrases]
+    return out
+
+
+def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
+    from omegaconf import OmegaConf
+
+    from robolearn.evaluation.config import EvalConfig
+    from robolearn.evaluation.evaluate import evaluate
+    from robolearn.logging.config import LoggerConfig
+    from robolearn.logging.loggers import make_logger
+    from robolearn.policies import build_policy, config_from_dict
+    from robolearn.policies.base import PolicySpec
+    from robolearn.policies.io import load_policy
+    from robolearn.training.config import FitConfig
+    from robolearn.training.fit import fit
+
+    run_dir = Path(run_dir)
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(container, dict)
+    policy_cfg = config_from_dict(container["policy"])
+    fit_cfg = FitConfig(**container["train"])
+    eval_cfg = EvalConfig(**container["eval"])
+    tasks = task_ids_of(cfg)
+    paths = ensure_demos(tasks, cfg.data, list(policy_cfg.obs_keys))
+    train, valid = build_datasets(paths, policy_cfg, cfg.data)
+    log.info("%d train windows (%d demos), %s", len(train), train.num_demos,
+             f"{len(valid)} valid windows" if valid is not None else "no valid split")  # fmt: skip
+    spec = PolicySpec.from_dataset(train)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(fit_cfg.seed)
+        policy = build_policy(policy_cfg, spec, train.normalizer)
+    if policy.text is not None:
+        policy.text.prime(instructions(tasks))
+        policy.text.release()
+    logger = make_logger(LoggerConfig(**container["logger"]), run_dir, container)
+
+    def in_training_eval(p: Any, step: int) -> dict[str, float]:
+        quick = EvalConfig(**{**asdict(eval_cfg), "videos_per_task": 0, "grid_video": False})
+        return evaluate(p, tasks, quick, None, None, step).summary()
+
+    evaluate_fn = (
+        in_training_eval if fit_cfg.eval_every or fit_cfg.select_by == "eval_success" else None
+    )
+    try:
+        result = fit(policy, train, fit_cfg, run_dir, logger, evaluate_fn, valid, container)
+        eval_result = None
+        chosen = result.best if cfg.checkpoint == "best" and result.best else result.last
+        if cfg.final_eval:
+            device = next(policy.parameters()).device
+            final = load_policy(chosen, device=device)
+            eval_result = evaluate(
+                final, tasks, eval_cfg, run_dir / "eval", logger, result.steps, progress=True
+            )
+            logger.log_table(
+                "eval/per_task",
+                ["task", "success", "success_at_end", "mean_steps"],
+                [[t, r["success"], r["success_at_end"], r["mean_steps"]]
+                 for t, r in eval_result.per_task().items()],
+            )  # fmt: skip
+    finally:
+        logger.finish()
+    return TrainRun(run_dir, result, eval_result, chosen)

@@ -1,0 +1,88 @@
+"""`robolearn train`, `eval` and `render` end to end on one task, tiny sizes."""
+
+from __future__ import annotations
+
+import json
+
+import imageio.v3 as iio
+import pytest
+
+from robolearn.cli.main import main
+
+pytestmark = [pytest.mark.sim, pytest.mark.slow]
+TASK = "object/cube-in-basket-v1"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("train")
+    run = tmp / "run"
+    args = [
+        "train", "suite=null", f"tasks=[{TASK}]", f"data.root={tmp / 'demos'}",
+        "data.demos_per_task=3", "data.collect_workers=1", "data.valid_split=null",
+        "train.steps=40", "train.batch_size=16", "train.log_every=20", "train.ckpt_every=20",
+        "train.select_by=none", "train.progress=false", "policy.hidden=[32,32]",
+        "policy.text.model=RN50", "eval.episodes_per_task=2", "eval.num_envs=2",
+        "eval.workers=1", "eval.max_steps=15", "eval.video_size=64", "eval.grid_tile=32",
+        "logger.backends=[jsonl]", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    return tmp, run
+
+
+def test_train_writes_checkpoints_metrics_eval_and_videos(trained):
+    _, run = trained
+    assert (run / "config.yaml").is_file() and (run / "run.json").is_file()
+    for name in ("model.safetensors", "policy.json", "train_state.json"):
+        assert (run / "checkpoints" / "last" / name).is_file()
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in records if "train/loss" in r]
+    assert steps == [20, 40]
+    info = json.loads((run / "eval" / "eval_info.json").read_text())
+    assert info["summary"]["episodes"] == 2 and list(info["per_task"]) == [TASK]
+    episode = info["episodes"][0]
+    frames = iio.imread(episode["video"])
+    assert frames.shape == (episode["steps"] + 1, 64, 64, 3) and episode["steps"] == 15
+    assert iio.imread(info["videos"]["object"]).shape[1:3] == (32, 32)
+
+
+def test_rerunning_the_same_command_resumes_instead_of_retraining(trained, capsys):
+    tmp, run = trained
+    before = (run / "checkpoints" / "last" / "model.safetensors").stat().st_mtime_ns
+    args = [
+        "train", "suite=null", f"tasks=[{TASK}]", f"data.root={tmp / 'demos'}",
+        "data.valid_split=null", "train.steps=40", "train.batch_size=16",
+        "train.select_by=none", "train.progress=false", "policy.hidden=[32,32]",
+        "policy.text.model=RN50", "final_eval=false", "logger.backends=[jsonl]",
+        f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    assert "resumed from 40" in capsys.readouterr().out
+    assert (run / "checkpoints" / "last" / "model.safetensors").stat().st_mtime_ns == before
+
+
+def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
+    _, run = trained
+    out = tmp_path / "eval"
+    args = [
+        "eval", f"checkpoint={run}", "suite=null", f"tasks=[{TASK}]",
+        "eval.episodes_per_task=1", "eval.num_envs=1", "eval.workers=0", "eval.max_steps=5",
+        "eval.video_size=64", f"hydra.run.dir={out}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    assert TASK in capsys.readouterr().out
+    assert json.loads((out / "eval_info.json").read_text())["summary"]["episodes"] == 1
+    video = tmp_path / "r.mp4"
+    args = [
+        "render", f"checkpoint={run}/checkpoints/last", f"task={TASK}", f"out={video}",
+        "episodes=2", "max_steps=4", "size=48",
+    ]  # fmt: skip
+    assert main(args) == 0
+    assert iio.imread(video).shape == (5, 48, 96, 3)  # two episodes side by side
+
+
+def test_eval_of_a_missing_checkpoint_is_one_clear_error_line(tmp_path, capsys):
+    assert main(["eval", f"checkpoint={tmp_path}/nothing", f"hydra.run.dir={tmp_path}/out"]) == 2
+    err = capsys.readouterr().err
+    assert "robolearn eval: error:" in err and "policy.json is missing" in err
+    assert "Traceback" not in err

@@ -1,0 +1,100 @@
+"""Vectorised evaluation: the expert as a policy reaches its success; videos; dead workers."""
+
+from __future__ import annotations
+
+import json
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from robolearn.evaluation.config import EvalConfig
+from robolearn.evaluation.evaluate import evaluate, obs_config_for
+from robolearn.evaluation.result import EpisodeResult, EvalResult
+from robolearn.evaluation.scripted import ExpertPolicy
+from robolearn.evaluation.video import episode_frames, grid_frames, write_video
+from robolearn.policies.base import PolicySpec
+from tests.evaluation import CRASH_TASK, ZeroPolicy, crashing_factory
+
+LOW_DIM = PolicySpec({"eef_pos": (3,), "object_state": (42,)}, (), 7)
+TASKS = ["object/cube-in-basket-v1", "goal/open-microwave-door-v1"]
+
+
+@pytest.mark.sim
+def test_the_expert_as_a_policy_reaches_its_success_and_videos_decode(tmp_path):
+    cfg = EvalConfig(
+        episodes_per_task=2, num_envs=3, workers=0, videos_per_task=1, video_size=64, grid_tile=48
+    )
+    result = evaluate(ExpertPolicy(LOW_DIM), TASKS, cfg, tmp_path)
+    assert [e.task_id for e in result.episodes] == [t for t in TASKS for _ in range(2)]
+    assert [e.init_state for e in result.episodes] == [0, 1, 0, 1]
+    assert result.success == 1.0 and result.success_at_end == 1.0
+    assert all(e.error is None for e in result.episodes)
+    for ep in result.episodes:
+        assert (ep.video is not None) == (ep.episode == 0)
+        if ep.video:
+            frames = iio.imread(ep.video)
+            assert frames.shape == (ep.steps + 1, 64, 64, 3)  # the reset frame + one per step
+            assert np.abs(frames[-1].astype(int) - frames[0]).mean() > 1
+    info = json.loads((tmp_path / "eval_info.json").read_text())
+    assert info["summary"]["success"] == 1.0 and set(info["per_task"]) == set(TASKS)
+    for suite in ("object", "goal"):
+        grid = iio.imread(result.videos[suite])
+        assert grid.shape[1:] == (48, 48, 3)
+
+
+@pytest.mark.sim
+def test_a_dead_worker_fails_its_episodes_and_the_evaluation_goes_on():
+    tasks = ["object/cube-in-basket-v1", CRASH_TASK]
+    cfg = EvalConfig(
+        episodes_per_task=2, num_envs=2, workers=2, max_steps=6, videos_per_task=0,
+        worker_timeout_s=60,
+    )  # fmt: skip
+    spec = PolicySpec({"eef_pos": (3,)}, (), 7)
+    result = evaluate(ZeroPolicy(spec), tasks, cfg, env_factory=crashing_factory)
+    by_task = {t: [e for e in result.episodes if e.task_id == t] for t in tasks}
+    assert len(result.episodes) == 4 and result.worker_restarts >= 2
+    assert all(e.error is None and e.steps == 6 for e in by_task[tasks[0]])
+    assert all("worker died" in e.error for e in by_task[CRASH_TASK])
+    assert result.per_task()[CRASH_TASK]["errors"] == 2
+
+
+def test_obs_config_follows_the_policy_keys():
+    spec = PolicySpec(
+        {"agentview_rgb": (96, 96, 3), "wrist_depth": (96, 96, 1), "eef_pos": (3,)},
+        ("agentview_rgb", "wrist_depth"),
+        7,
+    )
+    cfg = obs_config_for(spec)
+    assert cfg["cameras"] == ("agentview", "wrist") and cfg["image_size"] == 96
+    assert cfg["rgb"] and cfg["depth"] and not cfg["object_state"]
+    assert obs_config_for(LOW_DIM)["object_state"] and obs_config_for(LOW_DIM)["cameras"] == ()
+
+
+def test_results_aggregate_per_task_and_table():
+    result = EvalResult(
+        [
+            EpisodeResult("a/x-v1", 0, 0, True, True, 10),
+            EpisodeResult("a/x-v1", 1, 1, True, False, 30),
+            EpisodeResult("a/y-v1", 0, 0, False, False, 50, error="worker died"),
+        ]
+    )
+    rows = result.per_task()
+    expected = {"episodes": 2, "success": 1.0, "success_at_end": 0.5, "mean_steps": 20.0}
+    assert {k: rows["a/x-v1"][k] for k in expected} == expected
+    assert rows["a/x-v1"]["errors"] == 0 and rows["a/x-v1"]["videos"] == []
+    assert result.success == 0.5 and result.success_at_end == 0.25
+    assert "(1 failed)" in result.table() and "| mean" in result.table()
+
+
+def test_video_helpers(tmp_path):
+    frames = [np.full((32, 32, 3), i * 20, np.uint8) for i in range(5)]
+    marked = episode_frames(frames, "put the cube in the basket", [False, False, True, True, True])
+    assert len(marked) == 5 and not np.array_equal(marked[0], frames[0])
+    path = write_video(tmp_path / "v.mp4", marked, fps=20)
+    assert iio.imread(path).shape == (5, 32, 32, 3)
+    grid = grid_frames([frames, frames[:2], frames[:3]])
+    assert len(grid) == 5 and grid[0].shape == (64, 64, 3)
+    np.testing.assert_array_equal(grid[4][32:, :32], frames[2])  # shorter episodes hold
+    with pytest.raises(ValueError, match="no frames"):
+        write_video(tmp_path / "empty.mp4", [], fps=20)

@@ -1,0 +1,219 @@
+"""The Policy contract for every registered policy: shapes, learning, save/load, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from robolearn.data.dataset import DemoDataset
+from robolearn.errors import CheckpointError, ConfigError
+from robolearn.policies import CONFIGS, build_policy, policy_names
+from robolearn.policies.base import History, PolicySpec
+from robolearn.policies.configs import HeadConfig, TextConfig, VisionSchema
+from robolearn.policies.io import load_policy, save_policy
+from tests.policies import OBJECT_DIMS, write_policy_file
+
+IMAGE_KEYS = ["agentview_rgb", "wrist_rgb", "eef_pos", "gripper_qpos"]
+TINY_TEXT = TextConfig(model="RN50", seed=3)
+
+
+def tiny_config(name: str, head: str = "gmm"):
+    cfg = CONFIGS[name]()
+    cfg.head = HeadConfig(kind=head, hidden=[32], modes=3)
+    cfg.text = TINY_TEXT
+    cfg.lang_dim = 16
+    if name == "bc_mlp":
+        cfg.hidden, cfg.seq_len, cfg.frame_stack = [64, 64], 3, 2
+    else:
+        cfg.obs_keys = list(IMAGE_KEYS)
+        cfg.seq_len = 4
+        cfg.vision = VisionSchema(width=8, blocks=2, keypoints=8, out_dim=16, random_shift=2)
+        if name == "bc_rnn":
+            cfg.rnn_hidden, cfg.rnn_layers, cfg.rnn_horizon = 32, 1, 4
+        else:
+            cfg.token_dim, cfg.layers, cfg.heads, cfg.head_dim, cfg.mlp_dim = 16, 2, 2, 8, 32
+    return cfg
+
+
+@pytest.fixture(scope="module")
+def demo_file(tmp_path_factory):
+    return write_policy_file(tmp_path_factory.mktemp("pol") / "demo.hdf5", demos=3, length=12)
+
+
+def dataset_for(cfg, path):
+    ds = DemoDataset([path], cfg.obs_keys, seq_len=cfg.seq_len, frame_stack=cfg.frame_stack)
+    ds.set_normalizer(ds.compute_normalizer())
+    return ds
+
+
+def make_policy(name, path, head="gmm"):
+    cfg = tiny_config(name, head)
+    ds = dataset_for(cfg, path)
+    torch.manual_seed(0)
+    return build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer), ds
+
+
+def raw_obs(batch: int, seed: int = 0, objects: int = OBJECT_DIMS) -> dict:
+    rng = np.random.default_rng(seed)
+    return {
+        "eef_pos": rng.normal(size=(batch, 3)).astype(np.float32),
+        "eef_quat": np.tile(np.array([1, 0, 0, 0], np.float32), (batch, 1)),
+        "gripper_qpos": rng.uniform(0, 0.04, (batch, 2)).astype(np.float32),
+        "object_state": rng.normal(size=(batch, objects)).astype(np.float32),
+        "object_rel_pos": rng.normal(size=(batch, 6)).astype(np.float32),
+        "agentview_rgb": rng.integers(0, 255, (batch, 16, 16, 3), dtype=np.uint8),
+        "wrist_rgb": rng.integers(0, 255, (batch, 16, 16, 3), dtype=np.uint8),
+        "language": ["put the cube in the basket"] * batch,
+    }
+
+
+def test_all_three_policies_are_registered():
+    assert set(policy_names()) >= {"bc_mlp", "bc_rnn", "bc_transformer"}
+
+
+@pytest.mark.parametrize("name", policy_names())
+def test_loss_and_action_shapes(name, demo_file):
+    policy, ds = make_policy(name, demo_file)
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=4)))
+    loss, metrics = policy.compute_loss(batch)
+    assert loss.ndim == 0 and torch.isfinite(loss) and "mse" in metrics
+    actions = policy.act(raw_obs(3))
+    assert actions.shape == (3, 7) and actions.dtype == np.float32
+    assert np.all(np.abs(actions) <= 1.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", policy_names())
+@pytest.mark.parametrize("head", ["gmm", "gaussian", "deterministic"])
+def test_loss_falls_when_overfitting_a_tiny_batch(name, head, demo_file):
+    policy, ds = make_policy(name, demo_file, head)
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=8, shuffle=False)))
+    opt = torch.optim.Adam(policy.parameters(), lr=3e-3)
+    policy.train()
+    losses = []
+    for _ in range(60):
+        loss, _ = policy.compute_loss(batch)
+        losses.append(float(loss))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    first, last = losses[0], min(losses[-5:])
+    assert last < first - 0.5 * abs(first), losses
+
+
+@pytest.mark.parametrize("name", policy_names())
+def test_save_load_gives_identical_actions(name, demo_file, tmp_path):
+    policy, _ = make_policy(name, demo_file)
+    policy.eval()
+    steps = [raw_obs(2, seed=s) for s in range(5)]
+    policy.reset()
+    before = [policy.act(o) for o in steps]
+    save_policy(policy, tmp_path / "ckpt")
+    assert not list((tmp_path / "ckpt").glob("*.pt")) and not list(tmp_path.glob("**/*.pkl"))
+    loaded = load_policy(tmp_path / "ckpt")
+    loaded.reset()
+    after = [loaded.act(o) for o in steps]
+    np.testing.assert_array_equal(np.stack(before), np.stack(after))
+
+
+@pytest.mark.parametrize("name", ["bc_rnn", "bc_transformer"])
+def test_reset_of_one_slot_restarts_only_its_history(name, demo_file):
+    policy, _ = make_policy(name, demo_file)
+    policy.eval()
+    obs = [raw_obs(2, seed=s) for s in range(3)]
+    policy.reset()
+    for o in obs:
+        policy.act(o)
+    policy.reset([1])
+    mixed = policy.act(obs[0])
+    policy.reset()
+    fresh = policy.act(obs[0])  # both slots start from obs[0]
+    assert np.allclose(mixed[1], fresh[1], atol=1e-6)
+    assert not np.allclose(mixed[0], fresh[0], atol=1e-6)  # slot 0 kept its history
+
+
+def test_shorter_object_state_is_zero_padded_and_longer_is_an_error(demo_file):
+    policy, _ = make_policy("bc_mlp", demo_file)
+    obs = raw_obs(2, objects=OBJECT_DIMS - 3)
+    padded = dict(obs, object_state=np.pad(obs["object_state"], ((0, 0), (0, 3))))
+    policy.reset()
+    a = policy.act(obs)
+    policy.reset()
+    np.testing.assert_array_equal(a, policy.act(padded))
+    with pytest.raises(ConfigError, match="object_state"):
+        policy.act(raw_obs(2, objects=OBJECT_DIMS + 1))
+
+
+def test_policy_reading_keys_the_data_lacks_names_them(demo_file):
+    cfg = tiny_config("bc_mlp")
+    ds = dataset_for(cfg, demo_file)
+    cfg.obs_keys = [*cfg.obs_keys, "joint_pos"]
+    with pytest.raises(ConfigError, match="joint_pos"):
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+
+
+def test_bc_mlp_refuses_images(demo_file):
+    cfg = tiny_config("bc_mlp")
+    cfg.obs_keys = ["agentview_rgb", "eef_pos"]
+    ds = dataset_for(cfg, demo_file)
+    with pytest.raises(ConfigError, match="agentview_rgb"):
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+
+
+def test_bad_checkpoints_raise_typed_errors(demo_file, tmp_path):
+    with pytest.raises(CheckpointError, match=r"policy\.json"):
+        load_policy(tmp_path / "nowhere")
+    policy, _ = make_policy("bc_mlp", demo_file)
+    folder = save_policy(policy, tmp_path / "ok")
+    meta = json.loads((folder / "policy.json").read_text())
+    (folder / "policy.json").write_text(json.dumps({**meta, "format_version": 99}))
+    with pytest.raises(CheckpointError, match="format_version"):
+        load_policy(folder)
+    (folder / "policy.json").write_text(json.dumps({**meta, "format": "something-else"}))
+    with pytest.raises(CheckpointError, match="format"):
+        load_policy(folder)
+    (folder / "policy.json").write_text(json.dumps(meta))
+    (folder / "model.safetensors").write_bytes(b"\x80\x04 a pickle, not safetensors")
+    with pytest.raises(CheckpointError, match=r"model\.safetensors"):
+        load_policy(folder)
+    other = save_policy(make_policy("bc_rnn", demo_file)[0], tmp_path / "rnn")
+    (folder / "model.safetensors").write_bytes((other / "model.safetensors").read_bytes())
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_policy(folder)
+
+
+def test_history_pads_with_the_first_frame_or_left_aligns():
+    stack = History(3, pad_first=True)
+    fresh = torch.tensor([True, True])
+    window, _ = stack.push({"x": torch.tensor([[1.0], [5.0]])}, fresh)
+    assert window["x"][:, :, 0].tolist() == [[1, 1, 1], [5, 5, 5]]
+    window, _ = stack.push({"x": torch.tensor([[2.0], [6.0]])}, torch.tensor([False, True]))
+    assert window["x"][:, :, 0].tolist() == [[1, 1, 2], [6, 6, 6]]
+    ctx = History(2, pad_first=False)
+    seq = [torch.tensor([[float(t)]]) for t in range(4)]
+    counts = []
+    for t, x in enumerate(seq):
+        window, count = ctx.push({"x": x}, torch.tensor([t == 0]))
+        counts.append(int(count[0]))
+    assert counts == [1, 2, 2, 2] and window["x"][0, :, 0].tolist() == [2.0, 3.0]
+
+
+def test_text_encoder_is_deterministic_and_cached():
+    from robolearn.encoders.text import TextEncoder, TextEncoderConfig
+
+    a = TextEncoder(TextEncoderConfig(model="RN50", seed=1))
+    b = TextEncoder(TextEncoderConfig(model="RN50", seed=1))
+    texts = ["open the drawer", "put the bowl on the plate"]
+    ea, eb = a.encode(texts), b.encode(texts)
+    np.testing.assert_array_equal(ea, eb)
+    assert ea.shape[0] == 2 and np.allclose(np.linalg.norm(ea, axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(ea[0], ea[1])
+    a.release()
+    np.testing.assert_array_equal(a.encode(texts[:1]), ea[:1])  # served from the cache
+    with pytest.raises(ConfigError, match="not-a-model"):
+        TextEncoder(TextEncoderConfig(model="not-a-model")).encode(["x"])
+    with pytest.raises(ConfigError, match="pretrained"):
+        TextEncoder(TextEncoderConfig(model="RN50", pretrained="no-such-tag")).encode(["x"])

@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM ?= false
 APT_GL := apt-get update && apt-get install -y libegl1 libegl-mesa0 libgl1-mesa-dri
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck gl-check clean-venv
+.PHONY: run doctor test lint typecheck gl-check clean-venv
 
 $(STAMP): pyproject.toml setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,7 +34,11 @@ gl-check:
 	  fi; \
 	fi
 
+# The main job: collect (or reuse) demos, train the default policy, evaluate, write videos.
 run: $(STAMP) gl-check
+	$(VENV)/bin/robolearn train $(ARGS)
+
+doctor: $(STAMP) gl-check
 	$(VENV)/bin/robolearn doctor $(ARGS)
 
 test: $(STAMP) gl-check

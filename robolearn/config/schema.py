@@ -12,6 +12,12 @@ from typing import Any
 from omegaconf import MISSING
 
 from robolearn.evaluation.config import EvalConfig
+from robolearn.lifelong.config import (
+    LEARNER_CONFIGS,
+    LifelongTrainConfig,
+    OrderingConfig,
+    ProtocolConfig,
+)
 from robolearn.logging.config import LoggerConfig
 from robolearn.policies.configs import CONFIGS as POLICY_CONFIGS
 from robolearn.training.config import FitConfig
@@ -55,7 +61,7 @@ class CollectConfig:
     workers: int = 1
     seed: int = 0
     out_dir: str = "demos"
-    compression: str | None = "lzf"
+    compression: str | None = "gzip"
     max_attempts_factor: float = 2.0
     valid_fraction: float = 0.1
     progress: bool = True
@@ -70,7 +76,7 @@ class DataConfig:
     demos_per_task: int = 50
     collect_workers: int = 2
     image_size: int = 128  # camera size when collecting for an image policy
-    compression: str | None = "lzf"
+    compression: str | None = "gzip"
     seed: int = 0  # collection seed
     train_split: str | None = "train"  # mask of the demos to train on (null: all)
     valid_split: str | None = "valid"  # mask for the validation loss (null: none)
@@ -120,6 +126,33 @@ class RenderConfig:
     device: str = "auto"
 
 
+@dataclass
+class LifelongConfig:
+    """``robolearn lifelong``: learn a suite's tasks in order, evaluate, write R and metrics."""
+
+    suite: str = "object"
+    seed: int = 0  # model init, batch order, replay draws
+    ordering: OrderingConfig = field(default_factory=OrderingConfig)
+    lifelong: Any = MISSING  # a configs/lifelong/<name>.yaml, checked by its own schema
+    policy: Any = MISSING  # a configs/policy/<name>.yaml, checked by its own schema
+    data: DataConfig = field(default_factory=DataConfig)
+    train: LifelongTrainConfig = field(default_factory=LifelongTrainConfig)
+    protocol: ProtocolConfig = field(default_factory=ProtocolConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    resume: bool = True  # continue from <run>/state when it exists
+
+
+@dataclass
+class ReportConfig:
+    """``robolearn report <dir>``: aggregate lifelong runs into a table and plots."""
+
+    dir: str = "multirun/lifelong"  # a sweep folder (searched recursively for results.json)
+    out: str | None = None  # default: <dir>/report
+    plots: bool = True
+    libero: bool = True  # show LIBERO's Table 2 AUC beside ours
+
+
 SCHEMAS: dict[str, tuple[str | None, type]] = {
     "collect_schema": (None, CollectConfig),
     "doctor_schema": (None, DoctorConfig),
@@ -128,4 +161,7 @@ SCHEMAS: dict[str, tuple[str | None, type]] = {
     "render_suite_schema": (None, RenderSuiteConfig),
     "train_schema": (None, TrainConfig),
     **{f"{name}_schema": ("policy", cls) for name, cls in POLICY_CONFIGS.items()},
+    "lifelong_schema": (None, LifelongConfig),
+    "report_schema": (None, ReportConfig),
+    **{f"{name}_schema": ("lifelong", cls) for name, cls in LEARNER_CONFIGS.items()},
 }

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from robolearn.data.schema import DEFAULT_COMPRESSION
 from robolearn.errors import DataError
 from robolearn.seeding import derive_seed, make_rng
 
@@ -35,7 +36,7 @@ class CollectSettings:
     object_state: bool = True
     seed: int = 0
     max_attempts_factor: float = 2.0  # give up on a task after this many x demos attempts
-    compression: str | None = "lzf"
+    compression: str | None = DEFAULT_COMPRESSION  # see robolearn.data.schema
     valid_fraction: float = 0.1
 
 
@@ -132,13 +133,15 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
 
 def env_args(task_id: str, settings: CollectSettings) -> dict[str, Any]:
     """robomimic's ``env_args``: enough to rebuild the env (``make_env(name, **kwargs)``)."""
+    from robolearn.data.schema import make_env_args
+
     obs = {
         "cameras": list(settings.cameras),
         "image_size": settings.image_size,
         "depth": settings.depth,
         "object_state": settings.object_state,
     }
-    return {"env_name": task_id, "env_type": "robolearn", "env_kwargs": {"obs": obs}}
+    return make_env_args(task_id, {"obs": obs})
 
 
 def collect_task(

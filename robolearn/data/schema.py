@@ -68,10 +68,10 @@ VALID = "valid"
 
 COMPRESSIONS: tuple[str | None, ...] = (None, "lzf", "gzip")
 # Chosen by scripts/bench_data.py (docs/bench_data.md): on images that compress like our
-# renders, gzip-4 files are 3.5x smaller than raw (lzf: 2x) and give the same windows/s (the
-# per-chunk h5py overhead dominates, not inflating); only full-file reads and writes are
-# slower (write cost is small next to rendering). gzip is also readable by any HDF5 build,
-# while lzf needs h5py's filter.
+# renders, gzip-4 files are 3.5x smaller than raw (lzf: 2x) and read about as fast as lzf
+# ones; uncompressed files read ~3.5x more windows/s when uncached but take 3.5x the disk.
+# With DemoDataset(cache="all") the choice does not matter after the cache is built. gzip is
+# also readable by any HDF5 build, while lzf needs h5py's filter.
 DEFAULT_COMPRESSION: str | None = "gzip"
 GZIP_LEVEL = 4
 

@@ -168,6 +168,8 @@ class Policy(nn.Module):
         a = action.detach().float().cpu().numpy()
         if self.normalizer is not None and "actions" in self.normalizer:
             a = self.normalizer.unnormalize("actions", a)
+        if self.cfg.binary_gripper:  # a half-closed command makes a weak grasp
+            a[..., -1] = np.where(a[..., -1] >= 0.0, 1.0, -1.0)
         return np.clip(a, -1.0, 1.0).astype(np.float32)
 
     # -- the protocol ------------------------------------------------------------------------

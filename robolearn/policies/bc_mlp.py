@@ -2,7 +2,9 @@
 
 Input: the low-dim observation keys of the current step and ``frame_stack - 1`` past steps,
 concatenated with the projected instruction embedding. Output: ``seq_len`` actions (an action
-chunk, one head call per chunk step through a shared trunk); the rollout executes the first.
+chunk, one head call per chunk step through a shared trunk). The rollout executes the first action of the newest
+chunk, or, with ``temporal_ensemble=m`` (ACT), the weighted mean of every chunk's prediction
+for the current step, weights ``exp(m * age)`` (older predictions count more, as in ACT).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class BCMLP(Policy):
         self.step_embed = torch.nn.Embedding(cfg.seq_len, cfg.hidden[-1])
         self.head = make_head(cfg.head, cfg.hidden[-1], spec.action_dim)
         self.history = History(cfg.frame_stack, pad_first=True)
+        self._chunks: torch.Tensor | None = None  # (B, age, chunk step, A) past predictions
+        self._valid: torch.Tensor | None = None  # (B, age)
 
     def _features(self, frames: torch.Tensor, lang: torch.Tensor | None) -> torch.Tensor:
         """(B, frame_stack, D) frames -> (B, seq_len, H) per chunk step."""
@@ -46,12 +50,31 @@ class BCMLP(Policy):
         obs = batch["obs"]
         frames = self.low_dim({k: obs[k] for k in self.low_dim_keys})
         frames = frames[:, : self.cfg.frame_stack]  # history + the window's first step
+        if self.training and self.cfg.obs_noise > 0:
+            frames = frames + self.cfg.obs_noise * torch.randn_like(frames)
         lang = self.embed_language(batch.get("language"), frames.shape[0])
         features = self._features(frames, lang)
         loss, metrics = self.head.loss(features, batch["actions"], batch.get("action_pad_mask"))
         return loss, {"loss": float(loss.detach()), **metrics}
 
+    def _init_state(self, batch: int) -> None:
+        self._chunks, self._valid = None, None
+
     def _act(self, x, lang, fresh):  # type: ignore[no-untyped-def]
         window, _ = self.history.push({"low": self.low_dim(x)}, fresh)
         features = self._features(window["low"], lang)
-        return self.head.act(features[:, 0])
+        m = self.cfg.temporal_ensemble
+        if m is None:
+            return self.head.act(features[:, 0])
+        chunk = self.head.act(features)  # (B, k, A)
+        b, k, _ = chunk.shape
+        if self._chunks is None or self._valid is None:
+            self._chunks = chunk.new_zeros(b, k, *chunk.shape[1:])
+            self._valid = torch.zeros(b, k, dtype=torch.bool, device=chunk.device)
+        self._valid[fresh] = False
+        self._chunks = torch.cat([chunk[:, None], self._chunks[:, :-1]], dim=1)
+        self._valid = torch.cat([torch.ones_like(self._valid[:, :1]), self._valid[:, :-1]], 1)
+        ages = torch.arange(k, device=chunk.device)
+        now = self._chunks[:, ages, ages]  # each chunk's prediction for the current step
+        weights = torch.exp(m * ages.float())[None] * self._valid
+        return (now * weights[..., None]).sum(1) / weights.sum(1, keepdim=True)

@@ -52,6 +52,7 @@ class PolicyConfig:
     seq_len: int = 1  # action steps per training window
     frame_stack: int = 1  # observation history per step
     head: HeadConfig = field(default_factory=HeadConfig)
+    binary_gripper: bool = True  # act with the sign of the gripper channel (demos use +-1)
 
 
 @dataclass
@@ -62,6 +63,8 @@ class BCMLPConfig(PolicyConfig):
     name: str = "bc_mlp"
     hidden: list[int] = field(default_factory=lambda: [512, 512, 512])
     dropout: float = 0.0
+    obs_noise: float = 0.0  # train-time Gaussian noise on the normalised inputs (std)
+    temporal_ensemble: float | None = None  # ACT's m: average the chunks' overlapping actions
 
 
 @dataclass

@@ -217,3 +217,20 @@ def test_text_encoder_is_deterministic_and_cached():
         TextEncoder(TextEncoderConfig(model="not-a-model")).encode(["x"])
     with pytest.raises(ConfigError, match="pretrained"):
         TextEncoder(TextEncoderConfig(model="RN50", pretrained="no-such-tag")).encode(["x"])
+
+
+def test_gripper_is_binarised_and_temporal_ensembling_averages_chunks(demo_file):
+    policy, _ = make_policy("bc_mlp", demo_file)
+    policy.eval()
+    obs = [raw_obs(2, seed=s) for s in range(4)]
+    policy.reset()
+    plain = [policy.act(o) for o in obs]
+    assert set(np.unique(np.stack(plain)[..., -1])) <= {-1.0, 1.0}
+    policy.cfg.temporal_ensemble = 0.01
+    policy.reset()
+    ensembled = [policy.act(o) for o in obs]
+    np.testing.assert_allclose(ensembled[0], plain[0], atol=1e-6)  # one chunk so far
+    assert not np.allclose(ensembled[3][:, :6], plain[3][:, :6], atol=1e-4)
+    policy.reset([0])  # a new episode in slot 0 forgets its old chunks
+    again = policy.act(obs[0])
+    np.testing.assert_allclose(again[0], plain[0][0], atol=1e-6)

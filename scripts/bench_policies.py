@@ -1,0 +1,146 @@
+"""Policy quality benchmark: success rates of trained policies per suite, in one run.
+
+    .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
+        [--steps 20000] [--episodes 20] [--image] [--image-steps 3000] [--out docs/bench_policies.json]
+
+1. ``bc_mlp`` on low-dim state (proprio + object state), multitask over each suite's 10
+   tasks with 50 scripted demos per task (collected into ``demos/lowdim`` when missing),
+   evaluated for ``--episodes`` episodes per task from the fixed initial states.
+   Targets (issue 5): >= 0.90 on spatial/object/goal, >= 0.70 on long.
+2. With ``--image``: ``bc_transformer`` (LIBERO's ResNet-T) on agentview + wrist RGB at a small
+   size on this CPU (``--image-size``, narrow ResNet), on ``--image-suite``; demos are
+   collected with cameras into ``demos/image<size>``.
+
+Every run is a ``robolearn train`` job (``robolearn.training.pipeline.train_and_evaluate``)
+in ``outputs/bench_policies/<name>``, so a rerun resumes finished work. On a GPU machine the
+full-size image run is::
+
+    robolearn train policy=bc_transformer suite=object data.root=demos \
+        train.batch_size=32 train.lr=1e-4 train.steps=50000 train.device=cuda
+
+Writes JSON and a markdown table (temp file + rename) and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"spatial": 0.90, "object": 0.90, "goal": 0.90, "long": 0.70}
+
+
+def run(name: str, overrides: list[str]) -> dict[str, Any]:
+    from robolearn.config import compose
+    from robolearn.training.pipeline import train_and_evaluate
+
+    cfg = compose("train", overrides)
+    start = time.perf_counter()
+    result = train_and_evaluate(cfg, ROOT / "outputs" / "bench_policies" / name)
+    assert result.eval is not None
+    return {
+        "overrides": overrides,
+        "success": result.eval.success,
+        "success_at_end": result.eval.success_at_end,
+        "per_task": {t: r["success"] for t, r in result.eval.per_task().items()},
+        "train_steps": result.fit.steps,
+        "train_update_s": round(result.fit.update_seconds, 1),
+        "train_data_s": round(result.fit.data_seconds, 1),
+        "eval_s": round(result.eval.seconds, 1),
+        "wall_s": round(time.perf_counter() - start, 1),
+        "checkpoint": result.checkpoint,
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [
+        "# Policy benchmark (scripts/bench_policies.py)",
+        "",
+        f"{m['date']}, {m['cpus']} CPUs, torch {m['torch']}; success = mean over tasks of the "
+        f"share of {report['episodes']} episodes per task (fixed initial states 0..) that reach "
+        "the goal. Wall time includes demo collection when the demos were missing.",
+        "",
+        "| run | suite | success | target | pass | train steps | train s | eval s |",
+        "|---|---|---:|---:|:---:|---:|---:|---:|",
+    ]
+    for name, r in report["runs"].items():
+        suite = r["suite"]
+        target = TARGETS.get(suite) if name.startswith("bc_mlp") else None
+        ok = "-" if target is None else ("yes" if r["success"] >= target else "**no**")
+        tgt = f"{target:.2f}" if target is not None else "-"
+        lines.append(
+            f"| {name} | {suite} | {r['success']:.2f} | {tgt} | {ok} | {r['train_steps']} "
+            f"| {r['train_update_s'] + r['train_data_s']:.0f} | {r['eval_s']:.0f} |"
+        )
+    lines += ["", "Per task:", ""]
+    for name, r in report["runs"].items():
+        cells = ", ".join(f"{t.split('/', 1)[1]} {s:.2f}" for t, s in r["per_task"].items())
+        lines.append(f"- {name}: {cells}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suites", nargs="+", default=list(TARGETS))
+    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--episodes", type=int, default=20)
+    parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
+    parser.add_argument("--image-suite", default="object")
+    parser.add_argument("--image-size", type=int, default=64)
+    parser.add_argument("--image-steps", type=int, default=3000)
+    parser.add_argument("--image-demos", type=int, default=20)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_policies.json")
+    args = parser.parse_args()
+    import torch
+
+    from robolearn.versions import versions
+
+    common = [f"eval.episodes_per_task={args.episodes}", "eval.videos_per_task=1",
+              "train.progress=false", "logger.backends=[jsonl]"]  # fmt: skip
+    report: dict[str, Any] = {
+        "machine": {
+            "date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
+            "platform": platform.platform(), "torch": torch.__version__, **versions(),
+            "cuda": torch.cuda.is_available(),
+        },
+        "episodes": args.episodes,
+        "runs": {},
+    }  # fmt: skip
+    for suite in args.suites:
+        name = f"bc_mlp-{suite}"
+        overrides = [f"suite={suite}", f"train.steps={args.steps}", *common]
+        report["runs"][name] = {"suite": suite, **run(name, overrides)}
+        write(report, args.out)
+    if args.image:
+        size = args.image_size
+        name = f"bc_transformer-{args.image_suite}-{size}px"
+        overrides = [
+            "policy=bc_transformer", f"suite={args.image_suite}",
+            f"data.root=demos/image{size}", f"data.image_size={size}",
+            f"data.demos_per_task={args.image_demos}", "data.cache=all",
+            "policy.vision.width=16", "policy.head.hidden=[256,256]",
+            "train.batch_size=32", "train.lr=3e-4", f"train.steps={args.image_steps}",
+            "train.log_every=200", "eval.num_envs=10", *common,
+        ]  # fmt: skip
+        report["runs"][name] = {"suite": args.image_suite, **run(name, overrides)}
+        write(report, args.out)
+    print(markdown(report))
+
+
+def write(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for path, text in ((out, json.dumps(report, indent=2) + "\n"),
+                       (out.with_suffix(".md"), markdown(report))):  # fmt: skip
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
+
+
+if __name__ == "__main__":
+    main()

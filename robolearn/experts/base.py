@@ -18,13 +18,13 @@ import numpy as np
 from robolearn.errors import RobolearnError
 from robolearn.experts.motion import Controller, Style
 from robolearn.experts.planner import PlanStep, plan
-from robolearn.experts.primitives import Ctx, Motion, Step, wait
+from robolearn.experts.primitives import Ctx, Motion, Step, recover, wait
 from robolearn.experts.skills import PHASES
 from robolearn.experts.view import SceneView
 
 log = logging.getLogger(__name__)
 
-MAX_ROUNDS = 3  # plan, execute, re-check the goal; re-plan what is still unsatisfied
+MAX_ROUNDS = 4  # plan, execute, re-check the goal; re-plan what is still unsatisfied
 SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
 SETTLE_STEPS = 15  # ... or this many steps after the plan is done
 
@@ -85,6 +85,8 @@ class Expert:
                 ok = yield from step.run(ctx)
                 if not ok:
                     log.debug("%s: %s failed", spec.task_id, step)
+                    if ctx.stuck:
+                        yield from recover(ctx)
                     break
         return all(self.view.goal_status())
 

@@ -170,7 +170,15 @@ class Controller:
         dpos = (np.asarray(target, float) - eef_pos) / POS_SCALE * style.gain
         cap = min(speed, style.max_speed) if noisy else speed
         norm = float(np.linalg.norm(dpos))
-        if norm > cap:
+        if norm > cap and dpos[2] > 0.0:
+            # Climbing first: scaling the upward part down with a long horizontal move lets
+            # the hand sag into what it should clear.
+            dpos[2] = min(float(dpos[2]), cap)
+            flat = float(np.linalg.norm(dpos[:2]))
+            room = math.sqrt(max(cap**2 - dpos[2] ** 2, 0.0))
+            if flat > room:
+                dpos[:2] *= room / flat
+        elif norm > cap:
             dpos *= cap / norm
         if noisy and style.noise > 0:
             dpos = dpos + self.rng.normal(0.0, style.noise, 3)

@@ -15,22 +15,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from robolearn.experts import articulation, placing
+from robolearn.experts.carrying import LEAN_BAND
 from robolearn.experts.motion import lay_frame
+from robolearn.experts.placing import PlaceGoal
 from robolearn.experts.primitives import Ctx, Motion
-from robolearn.experts.skills import SKILLS, PlaceGoal
-from robolearn.experts.view import SceneView
+from robolearn.experts.skills import SKILLS
+from robolearn.experts.view import RIM_SLOPE, SceneView
 from robolearn.tasks.catalogue import FIXTURES
-from robolearn.tasks.predicates import XY_MARGIN
+from robolearn.tasks.predicates import XY_MARGIN, Box, holds
 from robolearn.tasks.spec import Atom, TaskSpec
 from robolearn.tasks.world import TABLE_Z
 
+SKILL_MODULES = (articulation, placing)  # importing them registers their skills
 ARTICULATION_PREDS = ("Open", "Closed", "TurnedOn", "TurnedOff")
 OPEN_TARGET = {"slide": 0.93, "hinge": 0.62}  # fraction to drive "high" predicates to
 KNOB_TARGET = 0.8
 LIFT_HEIGHT = 0.1
 IN_SAFETY = 0.0015  # an upright object's centre must sit this far inside the "in" box's top
 OPENING_SLACK = 0.009  # a container's opening is this much wider than its "in" box
+SNUG_ROOM = 0.012  # an opening this little (m) wider than an object's footprint is snug
 TILT = 1.5  # rad the gripper tilts to lay an object down
+# An On target sits up to this fraction of the support's half size nearer the robot, and up to
+# FAR_SIDE of it when the support's centre is beyond FAR_REACH (m) from the robot's base.
+NEAR_SIDE, FAR_SIDE, FAR_REACH = 0.4, 0.75, 0.75
 
 
 @dataclass(frozen=True)
@@ -76,20 +84,32 @@ def _drawer_of(spec: TaskSpec, receptacle: str) -> str | None:
     return None
 
 
-def needs_tilt(view: SceneView, obj: str, dest: str) -> bool:
-    """Whether ``obj`` must be laid down (tilted 90 deg in the hand) to end up In ``dest``."""
+def _fit(view: SceneView, obj: str, dest: str) -> tuple[bool, float] | None:
+    """For ``obj`` standing In ``dest``: whether its centre is low enough, and the room
+    (m) its footprint leaves in the opening; None when ``dest`` has no "in" box."""
     box = view.receptacle(dest, "in")
     if box is None:
-        return False
+        return None
     otype, scale = view.obj_type[obj], view.obj_scale[obj]
     hx, hy, hz = (v * scale for v in otype.half_size)
     lo, hi = box.aabb()
     opening = float(min(box.half[:2])) + OPENING_SLACK
-    upright_center = lo[2] + hz
-    fits_height = upright_center <= hi[2] + XY_MARGIN - IN_SAFETY
+    fits_height = bool(lo[2] + hz <= hi[2] + XY_MARGIN - IN_SAFETY)
     round_body = otype.grasp is not None and otype.grasp.yaw_symmetric
     footprint = hx if round_body else math.hypot(hx, hy) * 0.85
-    return not (fits_height and footprint <= opening)
+    return fits_height, opening - footprint
+
+
+def needs_tilt(view: SceneView, obj: str, dest: str) -> bool:
+    """Whether ``obj`` must be laid down (tilted 90 deg in the hand) to end up In ``dest``."""
+    fit = _fit(view, obj, dest)
+    return fit is not None and not (fit[0] and fit[1] >= 0.0)
+
+
+def snug(view: SceneView, obj: str, dest: str) -> bool:
+    """Whether upright ``obj`` goes into ``dest``'s opening with little room to spare."""
+    fit = _fit(view, obj, dest)
+    return fit is not None and fit[1] < SNUG_ROOM
 
 
 def lay_axis(view: SceneView, dest: str) -> float | None:
@@ -131,15 +151,31 @@ def _place_goal(
         lo, hi = box.aabb()
         rim = float(hi[2])
         if not lying:
-            return PlaceGoal(xy, float(lo[2]), precise=True, rim_z=rim)
+            drop = snug(view, obj, dest)
+            atom = Atom("In", (obj, dest))
+
+            def inside() -> bool:
+                return holds(atom, view.env.world_state())
+
+            return PlaceGoal(xy, float(lo[2]), precise=True, rim_z=rim, drop=drop, inside=inside)
         psi, sign = lay_frame(lay_axis(view, dest))
         return PlaceGoal(xy, float(lo[2]), tilt=sign * TILT, psi=psi, precise=True, rim_z=rim)
     box = view.receptacle(dest, "on") if pred == "On" else None
     if box is not None:
         lo, _ = box.aabb()
-        return PlaceGoal(box.center[:2] + jitter, float(lo[2]))
+        return PlaceGoal(_near_side(box, view.base_xy) + jitter, float(lo[2]))
     target = view.box(dest)
     return PlaceGoal(target.center[:2].copy(), target.top_z)
+
+
+def _near_side(box: Box, towards: np.ndarray) -> np.ndarray:
+    """A point of ``box``'s top face shifted from its centre towards ``towards`` (the robot),
+    by at most ``NEAR_SIDE`` of its half size: far supports (the stove) stay in reach."""
+    rel = box.rot.T @ np.array([*(np.asarray(towards, float)[:2] - box.center[:2]), 0.0])
+    far = float(np.linalg.norm(rel[:2])) > FAR_REACH
+    lim = box.half[:2] * (FAR_SIDE if far else NEAR_SIDE)
+    shift = np.array([*np.clip(rel[:2], -lim, lim), 0.0])
+    return (box.center + box.rot @ shift)[:2]
 
 
 def plan(spec: TaskSpec, view: SceneView, status: list[bool] | None = None) -> list[PlanStep]:
@@ -169,14 +205,33 @@ def plan(spec: TaskSpec, view: SceneView, status: list[bool] | None = None) -> l
     return first + middle + last
 
 
-def _pick(ctx: Ctx, obj: str, into: str | None, lay: bool) -> Motion:
+def _pick(ctx: Ctx, obj: str, into: str | None, lay: bool, dest: str | None) -> Motion:
     """Pick ``obj``; gripped high when it goes ``into`` a container, and a round one that
     will be laid down there is gripped across the direction it will lie along."""
     psi = None
     otype = ctx.view.obj_type[obj]
     if lay and into is not None and otype.grasp is not None and otype.grasp.yaw_symmetric:
         psi, _ = lay_frame(lay_axis(ctx.view, into))
-    return SKILLS.get("pick")(ctx, obj, psi=psi, high=into is not None and not lay)
+    towards = _far_rim(ctx.view, obj, dest)
+    return SKILLS.get("pick")(ctx, obj, towards, psi=psi, high=into is not None and not lay)
+
+
+def _far_rim(view: SceneView, obj: str, dest: str | None) -> np.ndarray | None:
+    """For a straight rim (a mug) gripped close in and carried far out: a point beyond the
+    object, away from the robot, so the rim is gripped on its far side. The hand then turns
+    the object half round on the way (carrying.turn_lean), which puts it ahead of the hand
+    (on the near side it would end up behind the hand, out of reach)."""
+    if dest is None or RIM_SLOPE.get(view.obj_type[obj].name) != 0.0:
+        return None
+    pos = view.obj_pos(obj)[:2]
+    if dest in {r.name for r in view.spec.regions}:
+        goal = np.asarray(view.spec.region(dest).center, float)
+    else:
+        box = view.receptacle(dest, "in") or view.receptacle(dest, "on")
+        goal = (box if box is not None else view.box(dest)).center[:2]
+    near = float(np.linalg.norm(pos - view.base_xy)) < LEAN_BAND[0]
+    far = float(np.linalg.norm(goal - view.base_xy)) > LEAN_BAND[1]
+    return pos + (pos - view.base_xy) if near and far else None
 
 
 def _placement_steps(spec: TaskSpec, view: SceneView, atoms: list[Atom]) -> list[PlanStep]:
@@ -192,8 +247,11 @@ def _placement_steps(spec: TaskSpec, view: SceneView, atoms: list[Atom]) -> list
         obj = atom.args[0]
         into = atom.args[1] if atom.pred == "In" else None
         lay = lying.get(obj, False)
+        to = atom.args[1] if len(atom.args) > 1 else None
         steps.append(
-            PlanStep("pick", (obj,), lambda ctx, o=obj, i=into, ly=lay: _pick(ctx, o, i, ly))
+            PlanStep(
+                "pick", (obj,), lambda ctx, o=obj, i=into, ly=lay, d=to: _pick(ctx, o, i, ly, d)
+            )
         )
         if atom.pred == "Lifted":
             steps.append(PlanStep("lift", (obj,), lambda ctx, o=obj: lift(ctx, o, LIFT_HEIGHT)))

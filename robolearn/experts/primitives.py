@@ -8,12 +8,15 @@ the experts are closed-loop.
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from robolearn.experts.motion import (
+    GRIP_CLOSE,
     GRIP_OPEN,
     NEUTRAL_PSI,
     Controller,
@@ -25,6 +28,7 @@ from robolearn.experts.motion import (
 )
 from robolearn.experts.view import FINGER_DEPTH, SceneView
 
+log = logging.getLogger(__name__)
 Step = tuple[np.ndarray, str]
 Motion = Generator[Step, None, bool]
 TargetFn = Callable[[], np.ndarray]
@@ -34,12 +38,20 @@ FINGER_RADIUS = 0.05  # horizontal reach of the open fingers around the grip sit
 MAX_Z = 1.25  # never fly higher than this (the Panda's comfortable workspace)
 YAW_RATE = 0.15  # rad per step the commanded closing yaw may turn
 TILT_RATE = 0.12  # rad per step the commanded tilt may change
-# Lean of the gripper (rad, fingertips away from the base) against the horizontal distance of
-# the grip site from the robot's base (m): out when far, in when close, upright in between.
+GRIP_SETTLED = 0.001  # the fingers moved less than this over two steps: the grip has closed (m)
+# A move that got no closer than STUCK_ERR (m) and moved less than STUCK_MOVE (m) over the last
+# STUCK_STEPS steps is stuck.
+STUCK_STEPS, STUCK_MOVE, STUCK_ERR = 15, 0.003, 0.02
+HOME = (0.46, 1.05)  # where recover() takes the grip site: m ahead of the base, height
 INTEGRAL_ZONE = 0.03  # integrate the position error within this distance of the target (m)
 INTEGRAL_GAIN = 0.15
 INTEGRAL_CAP = 0.05  # m
+# Lean of the gripper (rad, fingertips away from the base) against the horizontal distance of
+# the grip site from the robot's base (m): out when far, in when close, upright in between.
 REACH_LEAN = ((0.45, 0.6, 0.8), (-0.3, 0.0, 0.3))
+LEAN_NEAR = 0.1  # m: within this of the target the hand leans for the target
+MIN_LEAN = 0.05  # sin of a lean of the fingers that counts
+TIP_RAMP = (0.04, 0.25)  # a rim grasp's own lean is whole within the first, none beyond the second
 
 
 @dataclass
@@ -62,7 +74,11 @@ class Ctx:
     cmd_psi: float = NEUTRAL_PSI
     cmd_tilt: float = 0.0
     lean_xy: np.ndarray | None = None  # where the lean is computed (the current target)
+    stuck: bool = False  # a move stopped short without moving (see move); recover() clears it
     frozen: tuple[np.ndarray, float] | None = None  # gripper rotation and yaw at a grasp
+    # A rim grasp's lean (horizontal unit direction, rad, grasp point): it replaces the reach
+    # lean as the grip site comes within TIP_RAMP (m) of the grasp point, in proportion.
+    tip: tuple[np.ndarray, float, np.ndarray] | None = None
     _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _last_target: np.ndarray | None = None
 
@@ -84,7 +100,18 @@ class Ctx:
         if self.frozen is not None and tilt == 0.0:
             rot0, psi0 = self.frozen
             return axis_rot(np.array([0.0, 0.0, 1.0]), psi - psi0) @ rot0
-        return self.reach_pitch(gripper_rot(psi, tilt), tilt)
+        reach = self.reach_pitch(gripper_rot(psi, tilt), tilt)
+        if self.tip is None or tilt != 0.0:
+            return reach
+        toward, lean, point = self.tip
+        near = float(np.linalg.norm(self.view.eef_pos[:2] - point[:2]))
+        share = float(np.interp(near, TIP_RAMP, (1.0, 0.0)))
+        if share == 0.0:
+            return reach
+        tipped = axis_rot(np.cross([0.0, 0.0, 1.0], toward), -lean) @ gripper_rot(psi)
+        turn = rot_error(tipped, reach)
+        angle = float(np.linalg.norm(turn))
+        return reach if angle < 1e-9 else axis_rot(turn, share * angle) @ reach
 
     def freeze(self) -> None:
         """Keep the gripper's current lean while it holds something (only its yaw may turn),
@@ -94,13 +121,26 @@ class Ctx:
     def unfreeze(self) -> None:
         self.frozen = None
 
+    def held_lean(self) -> float | None:
+        """World yaw the fingertips of a frozen grasp point to (None: about vertical)."""
+        if self.frozen is None:
+            return None
+        tips = self._orientation(self.cmd_psi, 0.0)[:2, 2]
+        if float(np.linalg.norm(tips)) < MIN_LEAN:
+            return None
+        return math.atan2(tips[1], tips[0])
+
     def reach_pitch(self, rot: np.ndarray, tilt: float) -> np.ndarray:
         """Lean the gripper with the reach (``REACH_LEAN``): far out, fingertips outwards, so
         the elbow never locks straight; close in, fingertips inwards, so the wrist keeps off
         its joint limits. Both are singular spots where the arm controller goes astray."""
         if tilt != 0.0:
             return rot
-        at = self.view.eef_pos[:2] if self.lean_xy is None else self.lean_xy
+        # Lean for where the hand is until it nears the target (then for the target): a hand
+        # far out leaning in for a target close in locks the elbow straight, and vice versa.
+        at = self.view.eef_pos[:2]
+        if self.lean_xy is not None and float(np.linalg.norm(self.lean_xy - at)) < LEAN_NEAR:
+            at = self.lean_xy
         radial = at - self.view.base_xy
         dist = float(np.linalg.norm(radial))
         pitch = float(np.interp(dist, *REACH_LEAN))
@@ -162,6 +202,7 @@ def move(
     """
     if fresh:  # a new motion starts without the last one's integral (no wind-up)
         ctx.new_motion()
+    trail: list[np.ndarray] = []
     for _ in range(max_steps):
         goal = np.asarray(target() if callable(target) else target, float)
         if until is not None and until():
@@ -169,6 +210,15 @@ def move(
         err = float(np.linalg.norm(goal - ctx.view.eef_pos))
         if until is None and err < tol and ctx.rot_err() < rot_tol:
             return True
+        trail.append(ctx.view.eef_pos)
+        if (
+            len(trail) > STUCK_STEPS
+            and err > max(2 * tol, STUCK_ERR)
+            and float(np.linalg.norm(trail[-1] - trail[-1 - STUCK_STEPS])) < STUCK_MOVE
+        ):
+            ctx.stuck = True  # blocked, or the arm against a joint limit
+            log.debug("%s: stuck %.3f m short of %s", phase, err, np.round(goal, 3))
+            return False
         yield ctx.action(goal, speed, noisy), phase
     return False
 
@@ -179,6 +229,36 @@ def wait(ctx: Ctx, steps: int, phase: str, hold: np.ndarray | None = None) -> Mo
     ctx.new_motion()
     for _ in range(steps):
         yield ctx.action(point, 0.5), phase
+    return True
+
+
+def close_grip(ctx: Ctx, hold: np.ndarray, min_steps: int, max_steps: int = 24) -> Motion:
+    """Close the gripper at ``hold``: at least ``min_steps`` control steps, then until the
+    fingers have stopped moving (they close slowly from wide open onto a thin rim)."""
+    ctx.grip = GRIP_CLOSE
+    point = np.asarray(hold, float)
+    ctx.new_motion()
+    widths = [ctx.view.gripper_width]
+    for k in range(max_steps):
+        if k >= min_steps and len(widths) > 2 and abs(widths[-1] - widths[-3]) < GRIP_SETTLED:
+            break
+        yield ctx.action(point, 0.5), "grasp"
+        widths.append(ctx.view.gripper_width)
+    return True
+
+
+def recover(ctx: Ctx) -> Motion:
+    """Back out of a stuck arm: let go of whatever is held, rise, and go home (over the
+    middle of the table, fingers down, neutral yaw) where the arm is comfortable."""
+    ctx.grip, ctx.held, ctx.tip = GRIP_OPEN, None, None
+    ctx.unfreeze()
+    yield from wait(ctx, 5, "release")
+    ctx.aim(NEUTRAL_PSI)
+    view = ctx.view
+    yield from move(ctx, view.eef_pos + np.array([0.0, 0.0, 0.05]), "retreat", max_steps=15)
+    home = np.array([view.base_xy[0] + HOME[0], view.base_xy[1], HOME[1]])
+    yield from move(ctx, home, "retreat", tol=0.03, rot_tol=0.2, max_steps=60)
+    ctx.stuck = False
     return True
 
 
@@ -218,8 +298,13 @@ def transit(
     tol: float = 0.012,
     max_steps: int = 120,
     speed: float = 1.0,
+    settle: bool = False,
 ) -> Motion:
-    """Fly to ``goal``: up to a clear height, across, then down (each leg only if needed)."""
+    """Fly to ``goal``: up to a clear height, across, then down (each leg only if needed).
+
+    ``settle`` stops over the goal before going down, so a held object that must go into
+    a narrow opening does not swing into its rim on the way down.
+    """
 
     def final() -> np.ndarray:
         return np.asarray(goal() if callable(goal) else goal, float)
@@ -229,9 +314,15 @@ def transit(
     start = ctx.view.eef_pos
     horizontal = float(np.linalg.norm(end[:2] - start[:2]))
     jitter = ctx.ctrl.jitter()
+    log.debug(
+        "transit (%s) from %s to %s over %.3f", phase, np.round(start, 3), np.round(end, 3), safe
+    )
+    ctx.stuck = False
     if horizontal > 0.03 and start[2] < safe - 0.01:
         up = np.array([start[0], start[1], safe + jitter[2]])
         yield from move(ctx, up, phase, tol=0.025, rot_tol=0.6, max_steps=40, noisy=True)
+        if ctx.stuck:
+            return False
     if horizontal > 0.03:
 
         def over() -> np.ndarray:
@@ -239,6 +330,15 @@ def transit(
             return np.array([e[0] + jitter[0], e[1] + jitter[1], max(safe, e[2]) + jitter[2]])
 
         yield from move(ctx, over, phase, tol=0.025, rot_tol=0.3, max_steps=max_steps, noisy=True)
+        if ctx.stuck:
+            return False
+        if settle:
+
+            def above() -> np.ndarray:
+                e = final()
+                return np.array([e[0], e[1], max(safe, e[2])])
+
+            yield from move(ctx, above, phase, tol=0.006, rot_tol=0.1, max_steps=40, speed=0.5)
     return (
         yield from move(ctx, final, phase, tol=tol, max_steps=max_steps, speed=speed, noisy=False)
     )

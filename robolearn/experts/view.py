@@ -31,15 +31,25 @@ HIGH_GRASP = 0.015  # ... and this far for a high grasp of a short object
 SHORT_HALF_HEIGHT = 0.03  # objects lower than twice this are gripped high to go into things
 FINGER_DEPTH = 0.012  # the fingertips reach this far below the grip site
 ROUND_RIMS = {"bowl": (-math.pi, math.pi), "plate": (-math.pi, math.pi), "mug": (-1.75, 1.75)}
+HAND_ROOM = 0.07  # a rim is gripped where nothing as high is this close (m) to the grip point
+RIM_SLOPE = {"bowl": 0.553, "plate": 0.0, "mug": 0.0}  # wall's lean from vertical (the MJCF)
 PLATE_RIM = (0.066, 0.0, 0.002)  # the plate has no catalogue grasp: pinch its flared rim
 
 
 @dataclass(frozen=True)
 class Grasp:
-    """A world-frame grasp: grip-site position and the yaw the fingers close along."""
+    """A world-frame grasp: grip-site position and the yaw the fingers close along.
+
+    A rim grasp also fixes the lean of the fingers: ``lean`` rad with the fingertips towards
+    ``toward`` (a horizontal unit vector, to the object's axis), so that the finger pads lie
+    flat on the rim's wall; a pad meeting a sloped wall at an angle becomes a pivot the
+    object turns about until the wall lies flat on the pad.
+    """
 
     point: np.ndarray
     psi: float
+    toward: np.ndarray | None = None
+    lean: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,8 @@ class SceneView:
         self.obj_type = {o.name: OBJECTS.get(o.type) for o in self.spec.objects}
         self.obj_scale = {o.name: o.scale for o in self.spec.objects}
         self._owners = self._geom_owners()
+        wrist = m.joint(env.scene.robots[0].robot_joints[-1])
+        self.wrist_limit = float(min(abs(wrist.range[0]), abs(wrist.range[1])))
 
     # -- robot ------------------------------------------------------------------------------
     @property
@@ -74,6 +86,12 @@ class SceneView:
     @property
     def eef_rot(self) -> np.ndarray:
         return self.data.site_xmat[self.eef_site].reshape(3, 3).copy()
+
+    @property
+    def wrist_roll(self) -> float:
+        """The last arm joint (it turns the hand about its axis; the closing yaw goes down
+        as it goes up, give or take the other joints)."""
+        return float(self.data.qpos[self.scene.arm_qpos_idx[-1]])
 
     @property
     def gripper_width(self) -> float:
@@ -92,6 +110,15 @@ class SceneView:
         body = self.obj_body[name]
         quat = self.data.xquat[body]
         return Box.from_pose(self.data.xpos[body], quat, otype.center, otype.half_size, scale)
+
+    def obj_spin(self, name: str) -> float:
+        """Angular speed (rad/s) of object ``name``."""
+        return float(np.linalg.norm(self.data.cvel[self.obj_body[name], :3]))
+
+    def round_grip(self, name: str) -> bool:
+        """Whether ``name`` is gripped across a round body: it swings about the closing axis."""
+        grasp = self.obj_type[name].grasp
+        return bool(grasp is not None and grasp.yaw_symmetric)
 
     def upright(self, name: str) -> bool:
         return bool(self.obj_rot(name)[2, 2] > 0.9)
@@ -148,13 +175,29 @@ class SceneView:
         offset = np.asarray(otype.grasp.offset if otype.grasp else PLATE_RIM, float) * scale
         radius, base_angle = math.hypot(offset[0], offset[1]), math.atan2(offset[1], offset[0])
         lo, hi = ROUND_RIMS[otype.name]
+        slope = RIM_SLOPE[otype.name]
         goal = self.base_xy if towards is None else np.asarray(towards, float)[:2]
         want = math.atan2(goal[1] - pos[1], goal[0] - pos[0])  # world angle of the rim point
+        if towards is None and slope > 0.0:
+            # A sloped rim is pinched from the side (seen from the robot): the fingers lean
+            # with the wall, and leaning outwards close to the base is beyond the wrist.
+            # Of the two sides, the one nearer the robot's centre line.
+            # Of the two sides, one with room for the hand, nearer the robot's centre line.
+            sides = (want + math.pi / 2, want - math.pi / 2)
+            points = [pos[:2] + radius * np.array([math.cos(a), math.sin(a)]) for a in sides]
+            room = [self.room_around(p, (name,), pos[2] + offset[2]) >= HAND_ROOM for p in points]
+            want = min(
+                zip(sides, points, room),
+                key=lambda c: (not c[2], abs(float(c[1][1]) - float(goal[1]))),
+            )[0]
         rel = _wrap(want - yaw - base_angle)
         rel = min(max(rel, lo), hi)  # the mug's handle side is excluded
         angle = yaw + base_angle + rel
         point = pos + np.array([radius * math.cos(angle), radius * math.sin(angle), offset[2]])
-        return Grasp(point, fold_psi(angle))
+        if slope == 0.0:  # a straight wall: the reach lean will do
+            return Grasp(point, fold_psi(angle))
+        toward = -np.array([math.cos(angle), math.sin(angle), 0.0])
+        return Grasp(point, fold_psi(angle), toward, slope)
 
     # -- fixtures ---------------------------------------------------------------------------
     def articulation(self, part: str) -> tuple[str, Articulation]:
@@ -226,6 +269,19 @@ class SceneView:
             half = np.abs(rot) @ m.geom_aabb[g, 3:]
             out.append(Obstacle(center - half, center + half, owner))
         return out
+
+    def room_around(
+        self, xy: np.ndarray, exclude: tuple[str, ...] = (), above: float = TABLE_Z
+    ) -> float:
+        """Horizontal distance from ``xy`` to the nearest obstacle not in ``exclude`` that
+        rises over height ``above``."""
+        obstacles = [o for o in self.obstacles(exclude) if o.hi[2] > above]
+        if not obstacles:
+            return math.inf
+        lo = np.array([o.lo[:2] for o in obstacles])
+        hi = np.array([o.hi[:2] for o in obstacles])
+        gap = np.maximum(np.maximum(lo - xy[None], xy[None] - hi), 0.0)
+        return float(np.linalg.norm(gap, axis=1).min())
 
     def gripper_floor(
         self, xy: np.ndarray, rot: np.ndarray, exclude: tuple[str, ...] = (), margin: float = 0.005

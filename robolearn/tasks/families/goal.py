@@ -19,11 +19,13 @@ from robolearn.tasks.spec import Atom, FixtureSpec, ObjectSpec, RegionSpec, Task
 
 # Tall fixtures stand at the left and right edges facing the middle, so that neither the
 # robot's nor the agentview camera's line of sight is blocked; the flat stove sits at the
-# far edge facing the robot. Object spots keep clear of drawer and door sweeps.
+# far edge facing the robot, off centre towards the microwave: centred, it stopped the
+# cabinet's drawer at 47% open (Open needs 50%); here the drawer opens to 80% and the stove
+# keeps 2 cm from the microwave. Object spots keep clear of drawer and door sweeps.
 FIXTURES_AT = {
     "cabinet_1": ("cabinet", (0.08, -0.29), math.pi / 2),
     "microwave_1": ("microwave", (0.08, 0.29), -math.pi / 2),
-    "stove_1": ("stove", (0.25, 0.0), math.pi),
+    "stove_1": ("stove", (0.25, 0.05), math.pi),
 }
 OBJECT_SPOTS = [(-0.28, -0.2), (-0.28, 0.0), (-0.28, 0.2), (-0.12, -0.1), (-0.12, 0.1)]
 

@@ -19,9 +19,12 @@ from robolearn.tasks.catalogue import FIXTURES, OBJECTS
 from robolearn.tasks.families.common import FAMILIES, Family, make_spec, obj, region, slug
 from robolearn.tasks.families.goal import kitchen
 from robolearn.tasks.families.objects import graspable_movables, train_colours
+from robolearn.tasks.predicates import XY_MARGIN
 from robolearn.tasks.spec import Atom, TaskSpec
 
 N_TASKS = 48
+OPENING_SLACK = 0.009  # a container's opening is this much wider than its "in" box
+FIT_MARGIN = 0.003  # an object's centre must rest this far (m) inside a container's "in" box
 POOL_SEED = 2024
 TABLE_SPOTS = [
     (-0.18, -0.2),
@@ -33,6 +36,14 @@ TABLE_SPOTS = [
     (-0.2, 0.25),
 ]
 FIXTURE_OF = {"cabinet": "cabinet_1", "stove": "stove_1", "microwave": "microwave_1"}
+# Stand-ins for drawn goals that cannot be reached (see feasible), in this order.
+SPARES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("On", ("cube", "stove.top")),
+    ("On", ("cylinder", "cabinet.top")),
+    ("On", ("can", "stove.top")),
+    ("On", ("lemon", "cabinet.top")),
+    ("On", ("bread", "stove.top")),
+)
 
 
 def candidates() -> list[tuple[str, tuple[str, ...]]]:
@@ -128,12 +139,49 @@ def generate(params: dict[str, Any], rng: np.random.Generator) -> TaskSpec:
     )
 
 
+def fits_in(obj_type: str, container_type: str) -> bool:
+    """Whether an object can come to rest In a container: standing on one of its faces, its
+    centre stays within the container's "in" box (plus the predicate's margin) and its
+    footprint within the opening. A milk carton or a bottle cannot lie in a bowl: it rests
+    on the rim with its centre above the bowl; a bottle standing in a mug has its centre
+    exactly at the box's limit, so a tenth of a millimetre decides (checked in the simulator)."""
+    rec = next(r for r in OBJECTS.get(container_type).receptacles if r.kind == "in")
+    half = OBJECTS.get(obj_type).half_size
+    highest = 2 * rec.half_size[2] + XY_MARGIN  # box centre above the container's floor
+    opening = max(rec.half_size[:2]) + OPENING_SLACK
+    for up in range(3):
+        across = [half[k] for k in range(3) if k != up]
+        if half[up] <= highest - FIT_MARGIN and max(across) <= opening:
+            return True
+    return False
+
+
+def feasible(goal: tuple[str, tuple[str, ...]]) -> bool:
+    """Whether a goal can be reached: the object it moves has a grasp (the plate has none:
+    too flat to pinch from above) and fits the container it goes In."""
+    pred, args = goal
+    if pred in ("Open", "Closed", "TurnedOn", "TurnedOff"):
+        return True
+    if OBJECTS.get(args[0]).grasp is None:
+        return False
+    return pred != "In" or fits_in(*args)
+
+
 def suite(n: int = N_TASKS) -> tuple[dict[str, Any], ...]:
     excluded = eval_signatures()
     # Signatures are compared on types; fixture parts are spelled "<type>.<part>" in both.
     pool = [c for c in candidates() if c not in excluded]
     order = np.random.default_rng(POOL_SEED).permutation(len(pool))
-    return tuple({"goal": [pool[i][0], list(pool[i][1])], "layout_seed": int(i)} for i in order[:n])
+    # A drawn goal that cannot be reached gives its place to the next spare (layout seeds
+    # after the pool's), so every other task keeps its place, seeds and layout.
+    spares = iter(
+        (c, len(pool) + k)
+        for k, c in enumerate(c for c in SPARES if c not in excluded and c not in pool)
+    )
+    picked = [(pool[i], int(i)) if feasible(pool[i]) else next(spares) for i in order]
+    return tuple(
+        {"goal": [goal[0], list(goal[1])], "layout_seed": seed} for goal, seed in picked[:n]
+    )
 
 
 FAMILIES.add("pretrain", Family("pretrain", generate, suite, __doc__ or ""))

@@ -1,0 +1,171 @@
+"""Benchmark the scripted experts: success rate and episode length on every task of the suites.
+
+    MUJOCO_GL=egl .venv/bin/python scripts/bench_experts.py [--episodes 20]
+        [--suites spatial,object,goal,long,pretrain] [--tasks ID ...] [--init-states]
+        [--out docs/bench_experts.json] [--md docs/bench_experts.md]
+
+Episode ``i`` of a task resets the env with ``seed=i`` (or, with ``--init-states``, from the
+task's fixed initial state ``i``) and drives it with ``make_expert(env,
+np.random.default_rng(EXPERT_SEED + i))`` through :func:`robolearn.experts.run_episode`
+(the task's horizon; it stops once success has held 10 steps). Everything runs in this one
+process, one episode at a time. Writes a JSON report (per task: success rate, mean episode
+length of all and of the successful episodes, failed episode indices; per suite: mean success
+and tasks under the 95% target) and a markdown table, both via a temp file + rename.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITES = ("spatial", "object", "goal", "long", "pretrain")
+EXPERT_SEED = 1000  # the expert of episode i draws its style from default_rng(EXPERT_SEED + i)
+TARGET = 0.95
+
+
+def bench_task(task_id: str, episodes: int, init_states: bool) -> dict[str, Any]:
+    from robolearn.envs import make_env
+    from robolearn.experts import make_expert, run_episode
+    from robolearn.tasks.suites import get_task
+
+    env = make_env(task_id, obs={"object_state": True})
+    steps, wins, failed = [], [], []
+    start = time.perf_counter()
+    try:
+        for i in range(episodes):
+            expert = make_expert(env, np.random.default_rng(EXPERT_SEED + i))
+            reset = {"options": {"init_state": i}} if init_states else {"seed": i}
+            result = run_episode(env, expert, reset_kwargs=reset)
+            steps.append(result["steps"])
+            if result["success"]:
+                wins.append(result["steps"])
+            else:
+                failed.append(i)
+    finally:
+        env.close()
+    return {
+        "episodes": episodes,
+        "successes": len(wins),
+        "success_rate": len(wins) / episodes,
+        "mean_steps": float(np.mean(steps)),
+        "mean_steps_success": float(np.mean(wins)) if wins else None,
+        "horizon": int(get_task(task_id).horizon),
+        "failed_episodes": failed,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def summarize(tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    rates = [t["success_rate"] for t in tasks.values()]
+    return {
+        "tasks": len(tasks),
+        "mean_success": float(np.mean(rates)),
+        "min_success": float(np.min(rates)),
+        "mean_steps": float(np.mean([t["mean_steps"] for t in tasks.values()])),
+        "below_target": [tid for tid, t in tasks.items() if t["success_rate"] < TARGET],
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    mode = "fixed initial states 0..N-1" if report["init_states"] else "seeded resets 0..N-1"
+    lines = [
+        f"Scripted-expert success, {report['episodes']} episodes per task ({mode}, expert "
+        f"rng default_rng({EXPERT_SEED} + i)); target >= {TARGET:.0%} per task. "
+        f"MuJoCo {report['versions']['mujoco']}, robosuite {report['versions']['robosuite']}, "
+        f"{report['date']}, {report['seconds'] / 60:.0f} min on one core.",
+        "",
+        "| suite | tasks | mean success | min success | mean steps | tasks under target |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, s in report["suites"].items():
+        below = ", ".join(t.split("/", 1)[1] for t in s["summary"]["below_target"]) or "none"
+        sm = s["summary"]
+        lines.append(
+            f"| {name} | {sm['tasks']} | {sm['mean_success']:.1%} | {sm['min_success']:.0%} "
+            f"| {sm['mean_steps']:.0f} | {below} |"
+        )
+    lines += ["", "| task | success | mean steps | steps (successes) | horizon | failed episodes |"]
+    lines.append("|---|---:|---:|---:|---:|---|")
+    for s in report["suites"].values():
+        for tid, t in s["tasks"].items():
+            ok = t["mean_steps_success"]
+            mark = "" if t["success_rate"] >= TARGET else " **(< 95%)**"
+            lines.append(
+                f"| {tid} | {t['successes']}/{t['episodes']}{mark} | {t['mean_steps']:.0f} "
+                f"| {'-' if ok is None else f'{ok:.0f}'} | {t['horizon']} "
+                f"| {', '.join(map(str, t['failed_episodes'])) or '-'} |"
+            )
+    below = report["below_target"]
+    lines += ["", f"Tasks under {TARGET:.0%}: {', '.join(below) if below else 'none'}."]
+    return "\n".join(lines) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=20)
+    parser.add_argument("--suites", default=",".join(SUITES), help="comma-separated suites")
+    parser.add_argument("--tasks", nargs="*", default=None, help="only these task ids")
+    parser.add_argument("--init-states", action="store_true", help="reset from init states")
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_experts.json")
+    parser.add_argument("--md", type=Path, default=ROOT / "docs" / "bench_experts.md")
+    args = parser.parse_args()
+    os.environ.setdefault("MUJOCO_GL", "egl")
+    from robolearn.tasks.suites import get_suite
+
+    start = time.perf_counter()
+    suites: dict[str, Any] = {}
+    for name in args.suites.split(","):
+        tasks: dict[str, Any] = {}
+        for spec in get_suite(name).tasks:
+            if args.tasks and spec.task_id not in args.tasks:
+                continue
+            tasks[spec.task_id] = res = bench_task(spec.task_id, args.episodes, args.init_states)
+            print(
+                f"{spec.task_id:58s} {res['successes']:3d}/{res['episodes']} "
+                f"steps {res['mean_steps']:5.0f}  {res['seconds']:6.1f}s",
+                flush=True,
+            )
+        if tasks:
+            suites[name] = {"summary": summarize(tasks), "tasks": tasks}
+            sm = suites[name]["summary"]
+            print(f"== {name}: mean {sm['mean_success']:.1%}, under target {sm['below_target']}")
+    report = {
+        "date": dt.date.today().isoformat(),
+        "episodes": args.episodes,
+        "init_states": args.init_states,
+        "expert_seed": EXPERT_SEED,
+        "target": TARGET,
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "versions": {p: version(p) for p in ("mujoco", "robosuite", "numpy")},
+        "seconds": round(time.perf_counter() - start, 1),
+        "suites": suites,
+        "below_target": [t for s in suites.values() for t in s["summary"]["below_target"]],
+    }
+    write_atomic(args.out, json.dumps(report, indent=2) + "\n")
+    write_atomic(args.md, markdown(report))
+    print(f"wrote {args.out} and {args.md}; under target: {report['below_target'] or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The scripted experts, looped over every registered task (marker `sim`).
+
+Each task's expert must solve two seeded episodes (reset seed i, expert rng
+default_rng(1000 + i), as in scripts/bench_experts.py, which measures the success rates);
+the same rng must give the same episode and another rng another one; phase labels come from
+PHASES and name what a pick-and-place and a drawer opening do.
+"""
+
+import numpy as np
+import pytest
+
+from robolearn.envs import make_env
+from robolearn.errors import RobolearnError
+from robolearn.experts import PHASES, make_expert, run_episode
+from robolearn.tasks.suites import BASE_SUITES, get_suite
+
+pytestmark = pytest.mark.sim
+# Tasks the expert solves less reliably than the 95% target, with why (docs/bench_experts.md
+# has the rates): their seeded episodes here may fail.
+SHORT_OF_TARGET = {
+    "long/can-in-basket-bottle-in-basket-milk-in-basket-v1": (
+        "three objects, one laid down: the arm sometimes ends against a wrist joint limit"
+    ),
+    "pretrain/in-bread-mug-v1": "the loaf only jams into the mug's opening (pushed in)",
+}
+TASK_IDS = [
+    pytest.param(
+        tid,
+        marks=pytest.mark.xfail(reason=SHORT_OF_TARGET[tid], strict=False)
+        if tid in SHORT_OF_TARGET
+        else (),
+    )
+    for tid in (t.task_id for s in BASE_SUITES for t in get_suite(s).tasks)
+]
+EPISODES = 2
+EXPERT_SEED = 1000
+PICK_PLACE = "spatial/bowl-left-of-plate-to-plate-v1"
+DRAWER = "goal/open-cabinet-drawer-v1"
+
+
+@pytest.fixture
+def env_of():
+    envs = []
+
+    def make(task_id):
+        envs.append(make_env(task_id, obs={"object_state": True}))
+        return envs[-1]
+
+    yield make
+    for env in envs:
+        env.close()
+
+
+def episode(env, i, expert_seed=None, **kwargs):
+    rng = np.random.default_rng(EXPERT_SEED + i if expert_seed is None else expert_seed)
+    return run_episode(env, make_expert(env, rng), reset_kwargs={"seed": i}, **kwargs)
+
+
+@pytest.mark.parametrize("task_id", TASK_IDS)
+def test_expert_solves_task(env_of, task_id):
+    env = env_of(task_id)
+    for i in range(EPISODES):
+        result = episode(env, i)
+        assert result["success"], (
+            f"{task_id} episode {i}: goal {result['goal_status']} after {result['steps']} steps"
+        )
+        assert set(result["phases"]) <= set(PHASES)
+
+
+def test_same_rng_same_episode_other_rng_other_episode(env_of):
+    env = env_of(PICK_PLACE)
+    first = episode(env, 0, expert_seed=7, max_steps=60)["actions"]
+    again = episode(env, 0, expert_seed=7, max_steps=60)["actions"]
+    other = episode(env, 0, expert_seed=8, max_steps=60)["actions"]
+    np.testing.assert_array_equal(first, again)
+    assert first.shape == (60, 7) and np.all(np.abs(first) <= 1.0)
+    n = min(len(first), len(other))
+    assert not np.allclose(first[:n], other[:n])
+
+
+@pytest.mark.parametrize(
+    ("task_id", "expected"),
+    [
+        (PICK_PLACE, ["reach", "grasp", "lift", "transport", "place", "release"]),
+        (DRAWER, ["reach", "grasp", "open", "release", "retreat"]),
+    ],
+)
+def test_phase_labels(env_of, task_id, expected):
+    env = env_of(task_id)  # the whole plan: run_episode stops once the goal has held a while
+    expert = make_expert(env, np.random.default_rng(EXPERT_SEED))
+    obs, _ = env.reset(seed=0)
+    expert.reset()
+    phases = []
+    while not expert.done and len(phases) < env.unwrapped.task.horizon:
+        obs = env.step(expert.act(obs))[0]
+        phases.append(expert.phase)
+    assert expert.done and env.unwrapped.goal_status() == [True]
+    assert set(phases) <= set(PHASES)
+    order = [p for k, p in enumerate(phases) if k == 0 or phases[k - 1] != p]
+    firsts = [order.index(p) for p in expected]  # each phase occurs, in this order
+    assert firsts == sorted(firsts), order
+
+
+def test_act_before_reset_raises(env_of):
+    env = env_of(PICK_PLACE)
+    env.reset(seed=0)
+    with pytest.raises(RobolearnError, match="reset"):
+        make_expert(env, np.random.default_rng(0)).act()

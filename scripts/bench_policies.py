@@ -1,7 +1,7 @@
 """Policy quality benchmark: success rates of trained policies per suite, in one run.
 
     .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
-        [--steps 20000] [--episodes 20] [--image] [--image-steps 3000] [--out docs/bench_policies.json]
+        [--steps N] [--episodes 20] [--image] [--image-steps 3000] [--out docs/bench_policies.json]
 
 1. ``bc_mlp`` on low-dim state (proprio + object state), multitask over each suite's 10
    tasks with 50 scripted demos per task (collected into ``demos/lowdim`` when missing),
@@ -88,7 +88,9 @@ def markdown(report: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suites", nargs="+", default=list(TARGETS))
-    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument(
+        "--steps", type=int, default=None, help="train.steps (default: configs/train.yaml)"
+    )
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -114,7 +116,8 @@ def main() -> None:
     }  # fmt: skip
     for suite in args.suites:
         name = f"bc_mlp-{suite}"
-        overrides = [f"suite={suite}", f"train.steps={args.steps}", *common]
+        steps = [f"train.steps={args.steps}"] if args.steps else []
+        overrides = [f"suite={suite}", *steps, *common]
         report["runs"][name] = {"suite": suite, **run(name, overrides)}
         write(report, args.out)
     if args.image:

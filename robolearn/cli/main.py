@@ -31,6 +31,12 @@ COMMANDS: dict[str, Command] = {
     "train": Command("train", "train", "train a policy on demos, evaluate it, write videos"),
     "eval": Command("eval", "eval", "evaluate a checkpoint on a suite: table, videos"),
     "render": Command("render", "render", "a video of a checkpoint on one task", False),
+    "lifelong": Command(
+        "lifelong", "lifelong", "lifelong learning on a task ordering: R, FWT/NBT/AUC"
+    ),
+    "report": Command(
+        "report", "report", "aggregate lifelong runs: `report <sweep dir>`", False, hydra=False
+    ),
     "demos": Command(
         "demos",
         "",

@@ -37,6 +37,7 @@ import torch
 from torch.utils.data import Dataset
 
 from robolearn.data import schema
+from robolearn.data.batching import Batch, FlatCache, fast_path_keys, gather_batch
 from robolearn.data.importers import open_demo_file
 from robolearn.data.normalizer import Normalizer
 from robolearn.data.reader import DemoFile
@@ -140,6 +141,7 @@ class DemoDataset(Dataset):
                 "windows, or choose another split"
             )
         self._cache: dict[tuple[int, str], np.ndarray] = {}
+        self._flat: FlatCache | bool | None = None  # built on the first batch, per process
         self.cached_bytes = 0
         self._build_cache()
         for demo_file in self._files:
@@ -294,6 +296,16 @@ class DemoDataset(Dataset):
             item["language"] = lang
         return item
 
+    def __getitems__(self, indices: list[int]) -> Sequence[dict[str, Any]]:
+        """A batch of windows; gathered at once when every key is cached low-dim data
+        (see :mod:`robolearn.data.batching`), else item by item."""
+        if self._flat is None:
+            keys = fast_path_keys(self)
+            self._flat = FlatCache(self, keys) if keys else False
+        if self._flat is False:
+            return [self[i] for i in indices]
+        return Batch(gather_batch(self, self._flat, indices))
+
     # -- normalisation and pickling ----------------------------------------------------------
     def compute_normalizer(self, mode: str = "mean_std", floor: float = 1e-6) -> Normalizer:
         """Statistics of the low-dimensional obs keys and the actions over this dataset's
@@ -323,6 +335,7 @@ class DemoDataset(Dataset):
     def __getstate__(self) -> dict[str, Any]:
         """Pickle without HDF5 handles (DemoFile drops them; workers reopen lazily)."""
         state = self.__dict__.copy()
+        state["_flat"] = None  # rebuilt lazily where it is used
         for demo_file in self._files:
             demo_file.close()
         return state

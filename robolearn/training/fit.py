@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from robolearn.data.batching import collate
 from robolearn.errors import ConfigError
 from robolearn.training.checkpoint import TrainState, load_train_state, save_checkpoint
 from robolearn.training.config import FitConfig
@@ -71,7 +72,9 @@ def validation_loss(policy: Any, dataset: Any, batch_size: int, max_batches: int
     """Mean loss over the first ``max_batches`` batches of ``dataset`` (fixed order)."""
     was = policy.training
     policy.eval()
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=False)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch_size, shuffle=False, collate_fn=collate
+    )
     total, count = 0.0, 0
     with torch.random.fork_rng(devices=[]):
         for i, batch in enumerate(loader):
@@ -160,6 +163,7 @@ class _Trainer:
             num_workers=cfg.num_workers,
             generator=torch.Generator().manual_seed(cfg.seed),
             pin_memory=self.device.type == "cuda",
+            collate_fn=collate,
         )
         amp = cfg.amp and self.device.type == "cuda"
         bar = None

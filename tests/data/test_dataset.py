@@ -199,3 +199,36 @@ def test_dataloader_with_two_workers(two_files, cache):
         torch.testing.assert_close(images[i], ds[i]["obs"]["agentview_rgb"])
     languages = [lang for b in batches for lang in b["language"]]
     assert languages.count("task b") == 4
+
+
+@pytest.mark.parametrize(("seq_len", "frame_stack"), [(1, 1), (3, 2), (6, 3)])
+def test_batched_gather_equals_collated_items(two_files, seq_len, frame_stack):
+    from torch.utils.data import default_collate
+
+    from robolearn.data.batching import Batch, collate
+
+    ds = DemoDataset(list(two_files), ["eef_pos"], seq_len, frame_stack, cache="low_dim")
+    ds.set_normalizer(ds.compute_normalizer())
+    indices = [*range(len(ds) - 1, -1, -1), -1]
+    batch = ds.__getitems__(indices)
+    assert isinstance(batch, Batch)  # the fast path was taken
+    expected = default_collate([ds[i] for i in indices])
+    fast = collate(batch)
+    for got in (fast, default_collate(list(batch))):  # also fine for a plain DataLoader
+        assert got.keys() == expected.keys()
+        torch.testing.assert_close(
+            got["obs"]["eef_pos"], expected["obs"]["eef_pos"], rtol=0, atol=0
+        )
+        for key in ("actions", "pad_mask", "action_pad_mask", "timestep"):
+            assert torch.equal(got[key], expected[key]), key
+        assert got["language"] == expected["language"] and got["task_id"] == expected["task_id"]
+    with pytest.raises(IndexError):
+        ds.__getitems__([len(ds)])
+
+
+def test_batches_with_uncached_or_image_keys_go_item_by_item(two_files):
+    ds = DemoDataset(list(two_files), KEYS, seq_len=2, cache="low_dim")
+    batch = ds.__getitems__([0, 1])
+    assert type(batch) is list and len(batch) == 2  # not a Batch: item by item
+    loader = DataLoader(ds, batch_size=4)
+    assert next(iter(loader))["obs"]["agentview_rgb"].shape[:2] == (4, 2)

@@ -101,6 +101,11 @@ def test_torques_match_robosuite_from_random_states(scene: TaskScene) -> None:
 def test_reference_kernel_matches_robosuite(scene: TaskScene) -> None:
     """The inv/pinv fallback used at singular poses computes the same torques."""
     assert scene.lean is not None
+    # start mid-episode: straight after a reset robosuite's controller holds state that the
+    # Snapshot does not capture (the same run differs by ~6e-3 N m there for either kernel),
+    # and under xdist this test may get a freshly reset scene
+    for action in np.random.default_rng(5).uniform(-1, 1, (3, 7)):
+        scene.advance(action)
     actions = np.random.default_rng(11).uniform(-1, 1, (2, 7))
     snap = Snapshot(scene)
     expected = run_substeps(scene, "robosuite", actions)

@@ -1,0 +1,178 @@
+"""Benchmark the lifelong protocol: a sweep of learners x orderings, aggregated beside LIBERO.
+
+    .venv/bin/python scripts/bench_lifelong.py [--suite object] [--learners seql,er,ewc,packnet]
+        [--orderings 0,1,2] [--jobs 1] [--sweep DIR] [--report-only] [key=value ...]
+
+1. Collects the suite's low-dim demos if missing (one process, before any job starts).
+2. Runs ``robolearn lifelong -m lifelong=<learners> ordering.seed=<orderings> suite=<suite>
+   hydra/launcher=joblib hydra.launcher.n_jobs=<jobs> hydra.sweep.dir=<sweep> [overrides]``
+   (the default scale of ``configs/lifelong.yaml`` unless overridden). The sweep folder is
+   fixed, so rerunning the script resumes: finished runs are skipped, a crashed one resumes.
+3. Aggregates with :func:`robolearn.lifelong.report.write_report` and writes
+   ``docs/bench_lifelong.json`` + ``docs/bench_lifelong.md`` (our table beside LIBERO's
+   Table 2 AUC, the scale, the time per run) and ``docs/lifelong_{heatmaps,metrics}.png``.
+
+``--report-only`` skips 1-2 and aggregates whatever the sweep folder holds (partial runs are
+named, not averaged).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def collect_demos(suite: str, overrides: list[str]) -> None:
+    from robolearn.config import compose
+    from robolearn.lifelong.ordering import make_ordering
+    from robolearn.tasks.suites import get_suite
+    from robolearn.training.pipeline import ensure_demos
+
+    cfg = compose("lifelong", [f"suite={suite}", *overrides])
+    tasks = make_ordering(get_suite(suite).task_ids, None)
+    ensure_demos(tasks, cfg.data, list(cfg.policy.obs_keys))
+
+
+def run_sweep(args: argparse.Namespace, sweep: Path) -> float:
+    cmd = [
+        sys.executable, "-m", "robolearn.cli.main", "lifelong", "-m",
+        f"lifelong={args.learners}", f"ordering.seed={args.orderings}", f"suite={args.suite}",
+        "hydra/launcher=joblib", f"hydra.launcher.n_jobs={args.jobs}",
+        f"hydra.sweep.dir={sweep}", *args.overrides,
+    ]  # fmt: skip
+    print("running:", " ".join(cmd[2:]), flush=True)
+    start = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=False)  # crashed runs are reported, not fatal
+    return time.perf_counter() - start
+
+
+def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, Any]) -> str:
+    s = meta["scale"]
+    groups = report["summary"]["groups"]
+    runs = "; ".join(
+        f"{g['learner']} x{g['runs']} (ordering seeds {', '.join(g['orderings'])})" for g in groups
+    )
+    total = sum(g["runs"] * (g["seconds_per_run"] or 0.0) for g in groups) / 60
+    wall = (
+        f"This invocation's sweep took {meta['sweep_seconds'] / 60:.1f} min wall time "
+        f"({args.jobs} job(s) at a time). "
+        if meta["sweep_seconds"]
+        else ""
+    )
+    lines = [
+        "# Lifelong benchmark (scripts/bench_lifelong.py)",
+        "",
+        f"{meta['date']}, {meta['cpus']} CPUs shared with other jobs, {meta['platform']}.",
+        "",
+        f"**Scale.** Suite `{args.suite}`, {s['tasks']} tasks per ordering. Runs: {runs}; model "
+        f"seed 0. Per task: {s['epochs']} epochs of batch {s['batch_size']} on "
+        f"{s['demos_per_task']} scripted demos (90% train, 10% valid); policy `{s['policy']}` "
+        f"{s['hidden']} with a {s['head']} head on low-dim observations; rollouts with "
+        f"{s['episodes']} episodes per task evaluation (reduced from the default 5 to fit the "
+        f"time), up to the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
+        f"and after each task on every seen task; the kept checkpoint is chosen by "
+        f"`{s['select_by']}` on held-out demos, never on the test rollouts. LIBERO: 50 epochs, "
+        "20 episodes, ResNet-T on images, human demos, 3 seeds.",
+        "",
+        f"{wall}Total run time of the aggregated runs: {total:.0f} min on one core each.",
+        "",
+        report["markdown"].rstrip(),
+        "",
+        "AUC, FWT, NBT and final success: mean ± sample std over runs (orderings x seeds). "
+        "AUC spread: std and range across orderings of the per-ordering mean AUC (ordering "
+        "sensitivity). LIBERO AUC: Table 2 of Liu et al. 2023 (ResNet-T); its multitask row is "
+        "a success rate, compared with our multitask final success.",
+        "",
+        "![success matrices](lifelong_heatmaps.png)",
+        "",
+        "![metrics](lifelong_metrics.png)",
+        "",
+        "Reproduce (or extend: rerunning with more orderings skips finished runs):",
+        "",
+        "```bash",
+        meta["command"],
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--suite", default="object")
+    parser.add_argument("--learners", default="seql,er,ewc,packnet")
+    parser.add_argument("--orderings", default="0,1,2")
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--sweep", default=None, help="default multirun/bench_lifelong/<suite>")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--out", default=str(DOCS / "bench_lifelong.json"))
+    parser.add_argument("--md", default=str(DOCS / "bench_lifelong.md"))
+    parser.add_argument("overrides", nargs="*", help="extra `robolearn lifelong` overrides")
+    args = parser.parse_args()
+    sweep = Path(args.sweep or ROOT / "multirun" / "bench_lifelong" / args.suite)
+
+    from robolearn.config import compose, to_dict
+    from robolearn.config.runs import atomic_write_text, git_commit
+    from robolearn.lifelong.report import LIBERO_AUC, write_report
+    from robolearn.logging import setup_logging
+
+    setup_logging("WARNING")
+    seconds = 0.0
+    if not args.report_only:
+        collect_demos(args.suite, args.overrides)
+        seconds = run_sweep(args, sweep)
+    report = write_report(sweep)
+    cfg = to_dict(compose("lifelong", [f"suite={args.suite}", *args.overrides]))
+    scale = {
+        "tasks": cfg["ordering"]["limit"] or 10,
+        "epochs": cfg["train"]["epochs"],
+        "batch_size": cfg["train"]["batch_size"],
+        "demos_per_task": cfg["data"]["demos_per_task"],
+        "policy": cfg["policy"]["name"],
+        "hidden": cfg["policy"]["hidden"],
+        "head": cfg["policy"]["head"]["kind"],
+        "episodes": cfg["eval"]["episodes_per_task"],
+        "eval_every": cfg["protocol"]["eval_every"],
+        "select_by": cfg["protocol"]["select_by"],
+    }
+    command = (
+        f".venv/bin/python scripts/bench_lifelong.py --suite {args.suite} --learners "
+        f"{args.learners} --orderings {args.orderings} --jobs {args.jobs} "
+        + " ".join(args.overrides)
+    ).strip()
+    meta = {
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "git": git_commit(ROOT),
+        "scale": scale,
+        "sweep": str(sweep),
+        "sweep_seconds": seconds,
+        "command": command,
+        "libero_table2_auc": LIBERO_AUC,
+    }
+    for name in ("heatmaps", "metrics"):
+        src = report["out"] / f"{name}.png"
+        if src.exists():
+            shutil.copyfile(src, DOCS / f"lifelong_{name}.png")
+    atomic_write_text(Path(args.out), json.dumps({**meta, "report": report["summary"]}, indent=2))
+    atomic_write_text(Path(args.md), markdown(args, report, meta))
+    print(report["markdown"])
+    print(f"wrote {args.out} and {args.md}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -80,7 +80,11 @@ def run_hydra_app(
     return max(result, default=0)
 
 
-def _wrap(cmd: Command, run: Callable[[Any], int | None], name: str) -> Callable[[Any], int | None]:
+def _wrap(
+    cmd: Command, run: Callable[[Any], int | None], name: str | None = None
+) -> Callable[[Any], int | None]:
+    name = name or cmd.module or cmd.config_name
+
     def task(cfg: Any) -> int | None:
         from robolearn.errors import RobolearnError
 

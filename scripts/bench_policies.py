@@ -114,6 +114,10 @@ def main() -> None:
         "episodes": args.episodes,
         "runs": {},
     }  # fmt: skip
+    if args.out.exists():  # runs of earlier invocations (other suites) stay in the table
+        earlier = json.loads(args.out.read_text())
+        if earlier.get("episodes") == args.episodes:
+            report["runs"].update(earlier.get("runs", {}))
     for suite in args.suites:
         name = f"bc_mlp-{suite}"
         steps = [f"train.steps={args.steps}"] if args.steps else []

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 import robolearn
+from robolearn.fileio import atomic_write_text
 from robolearn.paths import repo_root
 
 
@@ -37,19 +36,6 @@ def git_commit(path: Path | None = None) -> dict[str, Any]:
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None, "note": "git unavailable or no commits"}
     return {"commit": commit, "dirty": bool(status.strip())}
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_run_metadata(cfg: DictConfig, out_dir: str | Path) -> Path:

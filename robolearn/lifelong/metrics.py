@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from robolearn.fileio import atomic_write_bytes
+
 FORMAT = "robolearn.lifelong.results"
 FORMAT_VERSION = 1
 Curve = Sequence[tuple[float, float]]
@@ -196,7 +198,7 @@ class ResultMatrix:
         data["completed_stages"] = self.completed_stages
         data["metrics"] = self.metrics() if self.complete else None
         data |= extra or {}
-        _atomic_bytes(folder / "results.json", (json.dumps(data, indent=2) + "\n").encode())
+        atomic_write_bytes(folder / "results.json", (json.dumps(data, indent=2) + "\n").encode())
         width = max((len(c) for c in self.curves), default=0)
         epochs = np.full((len(self.curves), width), np.nan)
         success = np.full((len(self.curves), width), np.nan)
@@ -216,14 +218,3 @@ class ResultMatrix:
         if path.is_dir():
             path = path / "results.json"
         return cls.from_dict(json.loads(path.read_text()))
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

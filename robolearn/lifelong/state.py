@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from robolearn.errors import CheckpointError
+from robolearn.fileio import replace_dir
 
 FORMAT = "robolearn.lifelong.state"
 FORMAT_VERSION = 1
@@ -87,15 +88,7 @@ def save_state(
         **extra,
     }
     (tmp / META).write_text(json.dumps(meta, indent=1) + "\n")
-    if final.exists():
-        old = final.with_name(".state.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    return final
+    return replace_dir(tmp, final)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from robolearn.errors import CheckpointError
+from robolearn.fileio import replace_dir
 from robolearn.policies.io import load_policy, read_meta, save_policy, write_json
 
 STATE_TENSORS, STATE_JSON = "train_state.safetensors", "train_state.json"
@@ -87,15 +88,7 @@ def save_checkpoint(
             "config": config or {},
         },
     )
-    if final.exists():
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    return final
+    return replace_dir(tmp, final)
 
 
 def load_train_state(

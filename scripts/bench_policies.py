@@ -63,11 +63,12 @@ def markdown(report: dict[str, Any]) -> str:
         "# Policy benchmark (scripts/bench_policies.py)",
         "",
         f"{m['date']}, {m['cpus']} CPUs, torch {m['torch']}; success = mean over tasks of the "
-        f"share of {report['episodes']} episodes per task (fixed initial states 0..) that reach "
+        f"share of {report['episodes']} episodes per task (unless the run says otherwise; fixed "
+        "initial states 0..) that reach "
         "the goal. Wall time includes demo collection when the demos were missing.",
         "",
-        "| run | suite | success | target | pass | train steps | train s | eval s |",
-        "|---|---|---:|---:|:---:|---:|---:|---:|",
+        "| run | suite | success | target | pass | episodes/task | train steps | train s | eval s |",
+        "|---|---|---:|---:|:---:|---:|---:|---:|---:|",
     ]
     for name, r in report["runs"].items():
         suite = r["suite"]
@@ -75,7 +76,8 @@ def markdown(report: dict[str, Any]) -> str:
         ok = "-" if target is None else ("yes" if r["success"] >= target else "**no**")
         tgt = f"{target:.2f}" if target is not None else "-"
         lines.append(
-            f"| {name} | {suite} | {r['success']:.2f} | {tgt} | {ok} | {r['train_steps']} "
+            f"| {name} | {suite} | {r['success']:.2f} | {tgt} | {ok} "
+            f"| {r.get('episodes_per_task', report['episodes'])} | {r['train_steps']} "
             f"| {r['train_update_s'] + r['train_data_s']:.0f} | {r['eval_s']:.0f} |"
         )
     lines += ["", "Per task:", ""]
@@ -87,7 +89,7 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suites", nargs="+", default=list(TARGETS))
+    parser.add_argument("--suites", nargs="*", default=list(TARGETS))
     parser.add_argument(
         "--steps", type=int, default=None, help="train.steps (default: configs/train.yaml)"
     )
@@ -97,6 +99,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=64)
     parser.add_argument("--image-steps", type=int, default=3000)
     parser.add_argument("--image-demos", type=int, default=20)
+    parser.add_argument("--image-episodes", type=int, default=None, help="default: --episodes")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_policies.json")
     args = parser.parse_args()
     import torch
@@ -135,7 +138,12 @@ def main() -> None:
             "train.batch_size=32", "train.lr=3e-4", f"train.steps={args.image_steps}",
             "train.log_every=200", "eval.num_envs=10", *common,
         ]  # fmt: skip
-        report["runs"][name] = {"suite": args.image_suite, **run(name, overrides)}
+        if args.image_episodes is not None:
+            overrides.append(f"eval.episodes_per_task={args.image_episodes}")
+        episodes = args.episodes if args.image_episodes is None else args.image_episodes
+        report["runs"][name] = {
+            "suite": args.image_suite, "episodes_per_task": episodes, **run(name, overrides)
+        }  # fmt: skip
         write(report, args.out)
     print(markdown(report))
 

@@ -117,6 +117,10 @@ class Policy(nn.Module):
         if cfg.language:
             self.text = text or TextEncoder(TextEncoderConfig(**asdict(cfg.text)))
             self.lang_proj = nn.Linear(self.text.dim, cfg.lang_dim)
+            if cfg.lang_standardize:  # fixed statistics, saved with the weights
+                self.register_buffer("lang_mean", torch.zeros(self.text.dim))
+                self.register_buffer("lang_std", torch.ones(self.text.dim))
+                self.register_buffer("lang_fitted", torch.zeros((), dtype=torch.bool))
         self.image_keys = [k for k in cfg.obs_keys if k in spec.image_keys]
         self.low_dim_keys = [k for k in cfg.obs_keys if k not in spec.image_keys]
         self.low_dim_size = int(sum(int(np.prod(spec.obs_shapes[k])) for k in self.low_dim_keys))
@@ -139,7 +143,28 @@ class Policy(nn.Module):
         if texts is None or len(texts) != batch:
             raise ConfigError(f"policy {self.cfg.name!r} needs one instruction per sample")
         vectors = torch.from_numpy(self.text.encode(list(texts))).to(self.device)
+        if self.cfg.lang_standardize:
+            if not bool(self.lang_fitted):
+                self.fit_language_stats(list(self.text.cache))
+            vectors = (vectors - self.lang_mean) / self.lang_std
         return self.lang_proj(vectors)
+
+    def fit_language_stats(self, texts: Sequence[str]) -> None:
+        """Fix the per-dimension mean/std of the embeddings of ``texts`` (the instructions the
+        policy trains on), used when ``cfg.lang_standardize``; saved with the weights."""
+        if self.text is None or not self.cfg.lang_standardize:
+            return
+        unique = sorted(set(texts))
+        if len(unique) < 2:  # one instruction: nothing to tell apart; centre only
+            vectors = torch.from_numpy(self.text.encode(unique))
+            mean, std = vectors.mean(0), torch.ones(vectors.shape[1])
+        else:
+            vectors = torch.from_numpy(self.text.encode(unique)).double()
+            mean, std = vectors.mean(0), vectors.std(0).clamp_min(1e-3 * float(vectors.std()))
+        device = self.lang_mean.device
+        self.lang_mean.copy_(mean.float().to(device))
+        self.lang_std.copy_(std.float().to(device))
+        self.lang_fitted.fill_(True)
 
     def low_dim(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """Concatenate the low-dim keys' last dims: (..., low_dim_size)."""

@@ -49,6 +49,9 @@ class PolicyConfig:
     language: bool = True  # condition on the instruction (CLIP text embedding)
     text: TextConfig = field(default_factory=TextConfig)
     lang_dim: int = 64  # projection of the text embedding
+    # standardise text embeddings per dimension over the training instructions before the
+    # projection (random-init CLIP gives different tasks cosines of 0.6-0.97)
+    lang_standardize: bool = False
     seq_len: int = 1  # action steps per training window
     frame_stack: int = 1  # observation history per step
     head: HeadConfig = field(default_factory=HeadConfig)

@@ -137,6 +137,7 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
         policy = build_policy(policy_cfg, spec, train.normalizer)
     if policy.text is not None:
         policy.text.prime(instructions(tasks))
+        policy.fit_language_stats(instructions(tasks))
         policy.text.release()
     logger = make_logger(LoggerConfig(**container["logger"]), run_dir, container)
 

@@ -236,9 +236,7 @@ def test_gripper_is_binarised_and_temporal_ensembling_averages_chunks(demo_file)
     np.testing.assert_allclose(again[0], plain[0][0], atol=1e-6)
 
 
-def test_standardised_language_separates_instructions_and_survives_save_load(
-    demo_file, tmp_path
-):
+def test_standardised_language_separates_instructions_and_survives_save_load(demo_file, tmp_path):
     cfg = tiny_config("bc_mlp")
     cfg.lang_standardize = True
     ds = dataset_for(cfg, demo_file)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from robolearn.data.collect import CollectSettings, collect
+from robolearn.fileio import atomic_write_text
 from robolearn.tasks.suites import get_suite
 from robolearn.versions import versions
 
@@ -63,11 +64,7 @@ def main() -> None:
         "target_no_render_demos_per_min_per_core": 20,
     }
     results["pass"] = results["no_render"]["demos_per_min_per_core"] >= 20
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    tmp.replace(out)
+    atomic_write_text(Path(args.out), json.dumps(results, indent=2) + "\n")
     for key in ("no_render", "render_2cams_128"):
         r = results[key]
         print(

@@ -21,13 +21,14 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from robolearn.fileio import atomic_write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ("spatial", "object", "goal", "long", "pretrain")
@@ -112,14 +113,6 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=20)
@@ -161,8 +154,8 @@ def main() -> int:
         "suites": suites,
         "below_target": [t for s in suites.values() for t in s["summary"]["below_target"]],
     }
-    write_atomic(args.out, json.dumps(report, indent=2) + "\n")
-    write_atomic(args.md, markdown(report))
+    atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
+    atomic_write_text(args.md, markdown(report))
     print(f"wrote {args.out} and {args.md}; under target: {report['below_target'] or 'none'}")
     return 0
 

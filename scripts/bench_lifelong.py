@@ -124,7 +124,8 @@ def main() -> int:
     sweep = Path(args.sweep or ROOT / "multirun" / "bench_lifelong" / args.suite)
 
     from robolearn.config import compose, to_dict
-    from robolearn.config.runs import atomic_write_text, git_commit
+    from robolearn.config.runs import git_commit
+    from robolearn.fileio import atomic_write_text
     from robolearn.lifelong.report import LIBERO_AUC, write_report
     from robolearn.logging import setup_logging
 

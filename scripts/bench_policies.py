@@ -149,12 +149,10 @@ def main() -> None:
 
 
 def write(report: dict[str, Any], out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    for path, text in ((out, json.dumps(report, indent=2) + "\n"),
-                       (out.with_suffix(".md"), markdown(report))):  # fmt: skip
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+    from robolearn.fileio import atomic_write_text
+
+    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
+    atomic_write_text(out.with_suffix(".md"), markdown(report))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def generate_init_states(task: TaskSpec, n: int = N_INIT_STATES) -> list[InitSta
 
 
 def write_init_states(task: TaskSpec, states: list[InitState], root: Path | None = None) -> Path:
-    from robolearn.config.runs import atomic_write_text
+    from robolearn.fileio import atomic_write_text
 
     path = init_state_path(task, root)
     payload = {

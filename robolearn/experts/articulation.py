@@ -8,12 +8,12 @@ fixture in front of it blocks well past its Open threshold counts as opened (``_
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 
 import numpy as np
 
 from robolearn.experts.motion import GRIP_CLOSE, GRIP_OPEN, axis_rot
-from robolearn.experts.primitives import Ctx, Motion, close_grip, move, transit, wait
+from robolearn.experts.primitives import Ctx, Motion, Step, close_grip, move, transit, wait
 from robolearn.experts.skills import SKILLS, UP
 
 STALL_STEPS = 10  # a drawer or door that moved less than STALL_MOVE over this many steps
@@ -54,6 +54,19 @@ def _let_go(ctx: Ctx, away: np.ndarray) -> Motion:
     return True
 
 
+def _direction(ctx: Ctx, part: str, target: float) -> float:
+    """+1 when the joint fraction of ``part`` must rise to reach ``target``, else -1."""
+    return 1.0 if target > ctx.view.joint_fraction(part) else -1.0
+
+
+def _take_handle(ctx: Ctx, part: str, target: float) -> Generator[Step, None, tuple[float, str]]:
+    """Grasp the handle of ``part``; returns the direction to ``target`` (measured before the
+    grasp) and the phase label of the pull: ``open`` or ``close``."""
+    sign = _direction(ctx, part, target)
+    yield from _grasp_handle(ctx, part)
+    return sign, "open" if sign > 0 else "close"
+
+
 def _reached(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bool]:
     """Whether the joint of ``part`` got to ``target``, or got well past its predicate's
     threshold and stopped there (a drawer blocked by a fixture in front of it)."""
@@ -76,9 +89,7 @@ def _reached(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bo
 def slide(ctx: Ctx, part: str, target: float) -> Motion:
     """Pull or push a drawer by its handle until its joint fraction reaches ``target``."""
     view = ctx.view
-    sign = 1.0 if target > view.joint_fraction(part) else -1.0
-    phase = "open" if sign > 0 else "close"
-    yield from _grasp_handle(ctx, part)
+    sign, phase = yield from _take_handle(ctx, part, target)
     axis = view.push_axis(part) * sign
 
     def lead() -> np.ndarray:
@@ -95,9 +106,7 @@ def slide(ctx: Ctx, part: str, target: float) -> Motion:
 def swing(ctx: Ctx, part: str, target: float) -> Motion:
     """Swing a hinged door by its handle until its joint fraction reaches ``target``."""
     view = ctx.view
-    sign = 1.0 if target > view.joint_fraction(part) else -1.0
-    phase = "open" if sign > 0 else "close"
-    yield from _grasp_handle(ctx, part)
+    sign, phase = yield from _take_handle(ctx, part, target)
     anchor, axis = view.hinge(part)
     psi0, q0 = ctx.psi, view.joint_value(part)
 
@@ -120,7 +129,7 @@ def swing(ctx: Ctx, part: str, target: float) -> Motion:
 def turn(ctx: Ctx, part: str, target: float) -> Motion:
     """Push a knob's lever sideways with closed fingers until its fraction reaches ``target``."""
     view, style = ctx.view, ctx.style
-    sign = 1.0 if target > view.joint_fraction(part) else -1.0
+    sign = _direction(ctx, part, target)
     anchor, axis = view.hinge(part)
     tip = view.handle_pos(part)
     height = tip[2] + 0.004

@@ -21,10 +21,10 @@ LIBERO's *code* differs in one detail: its FWT freezes each curve at its best va
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -205,10 +205,9 @@ class ResultMatrix:
         for k, c in enumerate(self.curves):
             for i, (e, s) in enumerate(c):
                 epochs[k, i], success[k, i] = e, s
-        fd, tmp = tempfile.mkstemp(prefix=".results.", suffix=".npz", dir=folder)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, R=self.R, curve_epochs=epochs, curve_success=success)
-        os.replace(tmp, folder / "results.npz")
+        npz = io.BytesIO()
+        np.savez(npz, R=self.R, curve_epochs=epochs, curve_success=success)
+        atomic_write_bytes(folder / "results.npz", npz.getvalue())
         return folder / "results.json"
 
     @classmethod

@@ -302,8 +302,8 @@ def write_report(
     root: str | Path, out: str | Path | None = None, plots: bool = True, libero: bool = True
 ) -> dict[str, Any]:
     """Aggregate the runs under ``root`` into ``<out>/report.md``, ``report.json`` and PNGs."""
-    from robolearn.config.runs import atomic_write_text
     from robolearn.errors import ConfigError
+    from robolearn.fileio import atomic_write_text
 
     root = Path(root)
     if not root.is_dir():

@@ -88,6 +88,17 @@ class Learner:
         """Group task positions by the weights that evaluate them: ``[(view key, [k...])]``."""
         return [(None, list(positions))]
 
+    @staticmethod
+    def own_view_groups(
+        positions: Sequence[int], has_own: Callable[[int], bool]
+    ) -> list[tuple[Hashable, list[int]]]:
+        """:meth:`eval_groups` of a learner that keeps per-task weights: each task with its
+        own (``has_own``) is its own group, keyed by its position; the rest share the current
+        policy (key None)."""
+        own: list[tuple[Hashable, list[int]]] = [(j, [j]) for j in positions if has_own(j)]
+        rest = [j for j in positions if not has_own(j)]
+        return own + ([(None, rest)] if rest else [])
+
     @contextmanager
     def view(self, key: Hashable) -> Iterator[Any]:
         """The policy to evaluate a group with (``key`` from :meth:`eval_groups`)."""

@@ -99,9 +99,7 @@ class PackNet(Learner):
 
     # -- evaluation with the task id ------------------------------------------------------
     def eval_groups(self, positions: Sequence[int]) -> list[tuple[Hashable, list[int]]]:
-        own = [(j, [j]) for j in positions if j <= self.finished]
-        rest = [j for j in positions if j > self.finished]
-        return own + ([(None, rest)] if rest else [])
+        return self.own_view_groups(positions, lambda j: j <= self.finished)
 
     @contextmanager
     def view(self, key: Hashable) -> Iterator[Any]:

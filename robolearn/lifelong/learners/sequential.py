@@ -182,9 +182,7 @@ class SingleTask(Learner):
         self.done[k] = {n: v.detach().clone() for n, v in self.policy.state_dict().items()}
 
     def eval_groups(self, positions: Sequence[int]) -> list[tuple[Hashable, list[int]]]:
-        own = [(j, [j]) for j in positions if j in self.done]
-        rest = [j for j in positions if j not in self.done]
-        return own + ([(None, rest)] if rest else [])
+        return self.own_view_groups(positions, lambda j: j in self.done)
 
     @contextmanager
     def view(self, key: Hashable) -> Iterator[Any]:

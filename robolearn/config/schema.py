@@ -107,6 +107,8 @@ class EvalCommandConfig:
     suite: str | None = "object"
     tasks: list[str] = field(default_factory=list)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    # rollout-time policy keys that replace the checkpoint's (bc_mlp: execute, temporal_ensemble)
+    rollout: dict[str, Any] = field(default_factory=dict)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
     device: str = "auto"
 

@@ -96,6 +96,9 @@ class Policy(nn.Module):
     """Base class; subclasses implement ``features``-level ``compute_loss`` and ``_act``."""
 
     config_cls: ClassVar[type[PolicyConfig]] = PolicyConfig
+    # config keys that only change how actions are produced at rollout, not the weights: they
+    # may differ between training and evaluation (see configure_rollout)
+    rollout_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -228,6 +231,30 @@ class Policy(nn.Module):
         for s in np.atleast_1d(np.asarray(slots, dtype=np.int64)):
             if 0 <= s < self._slots:
                 self._fresh[int(s)] = True
+
+    def configure_rollout(self, settings: Mapping[str, Any]) -> None:
+        """Set rollout-time config keys (``rollout_keys``) on a trained policy, e.g. how many
+        actions of a chunk to execute; any other key raises ConfigError naming the allowed ones.
+        Rollout state restarts."""
+        unknown = sorted(set(settings) - set(self.rollout_keys))
+        if unknown:
+            raise ConfigError(
+                f"policy {self.cfg.name!r} cannot change {unknown} at rollout; rollout-time "
+                f"keys: {list(self.rollout_keys) or 'none'}"
+            )
+        old = {k: getattr(self.cfg, k) for k in settings}
+        for key, value in settings.items():
+            setattr(self.cfg, key, value)
+        try:
+            self._check_rollout()
+        except ConfigError:
+            for key, value in old.items():
+                setattr(self.cfg, key, value)
+            raise
+        self.reset()
+
+    def _check_rollout(self) -> None:
+        """Raise ConfigError when the rollout-time keys are inconsistent with the config."""
 
     def _init_state(self, batch: int) -> None:
         """Allocate per-slot rollout state for ``batch`` env slots."""

@@ -3,8 +3,10 @@
 Input: the low-dim observation keys of the current step and ``frame_stack - 1`` past steps,
 concatenated with the projected instruction embedding. Output: ``seq_len`` actions (an action
 chunk, one head call per chunk step through a shared trunk). The rollout executes the first action of the newest
-chunk, or, with ``temporal_ensemble=m`` (ACT), the weighted mean of every chunk's prediction
-for the current step, weights ``exp(m * age)`` (older predictions count more, as in ACT).
+chunk, or the first ``execute`` actions of a chunk open loop before predicting the next
+(diffusion policy's action horizon), or, with ``temporal_ensemble=m`` (ACT), the weighted mean
+of every chunk's prediction for the current step, weights ``exp(m * age)`` (older predictions
+count more, as in ACT).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from robolearn.policies.registry import POLICIES
 class BCMLP(Policy):
     config_cls = BCMLPConfig
     cfg: BCMLPConfig
+    rollout_keys = ("execute", "temporal_ensemble")
 
     def __init__(self, cfg: BCMLPConfig, spec, normalizer=None, text=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(cfg, spec, normalizer, text)
         if self.image_keys:
             raise ConfigError(f"bc_mlp reads low-dim obs only; drop image keys {self.image_keys}")
+        self._check_rollout()
         in_dim = self.low_dim_size * cfg.frame_stack + self.lang_dim
         self.trunk = mlp([in_dim, *cfg.hidden], cfg.dropout, last_act=True)
         self.step_embed = torch.nn.Embedding(cfg.seq_len, cfg.hidden[-1])
@@ -37,6 +41,15 @@ class BCMLP(Policy):
         self.history = History(cfg.frame_stack, pad_first=True)
         self._chunks: torch.Tensor | None = None  # (B, age, chunk step, A) past predictions
         self._valid: torch.Tensor | None = None  # (B, age)
+        self._plan: torch.Tensor | None = None  # (B, seq_len, A) the chunk being executed
+        self._plan_step = torch.zeros(0, dtype=torch.long)
+
+    def _check_rollout(self) -> None:
+        cfg = self.cfg
+        if not 1 <= cfg.execute <= cfg.seq_len:
+            raise ConfigError(f"bc_mlp execute={cfg.execute} must lie in 1..seq_len={cfg.seq_len}")
+        if cfg.execute > 1 and cfg.temporal_ensemble is not None:
+            raise ConfigError("bc_mlp: choose execute > 1 or temporal_ensemble, not both")
 
     def _features(self, frames: torch.Tensor, lang: torch.Tensor | None) -> torch.Tensor:
         """(B, frame_stack, D) frames -> (B, seq_len, H) per chunk step."""
@@ -58,12 +71,15 @@ class BCMLP(Policy):
         return loss, {"loss": float(loss.detach()), **metrics}
 
     def _init_state(self, batch: int) -> None:
-        self._chunks, self._valid = None, None
+        self._chunks, self._valid, self._plan = None, None, None
+        self._plan_step = torch.zeros(batch, dtype=torch.long)
 
     def _act(self, x, lang, fresh):  # type: ignore[no-untyped-def]
         window, _ = self.history.push({"low": self.low_dim(x)}, fresh)
         features = self._features(window["low"], lang)
         m = self.cfg.temporal_ensemble
+        if self.cfg.execute > 1:
+            return self._act_open_loop(features, fresh)
         if m is None:
             return self.head.act(features[:, 0])
         chunk = self.head.act(features)  # (B, k, A)
@@ -78,3 +94,23 @@ class BCMLP(Policy):
         now = self._chunks[:, ages, ages]  # each chunk's prediction for the current step
         weights = torch.exp(m * ages.float())[None] * self._valid
         return (now * weights[..., None]).sum(1) / weights.sum(1, keepdim=True)
+
+    def _act_open_loop(self, features: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
+        """Execute ``execute`` actions of each predicted chunk before predicting anew (per
+        slot: a slot replans when its chunk is used up or its episode starts)."""
+        b = features.shape[0]
+        if self._plan_step.shape[0] != b:
+            self._plan_step = torch.zeros(b, dtype=torch.long)
+        replan = fresh.cpu() | (self._plan_step % self.cfg.execute == 0)
+        if self._plan is None or bool(replan.any()):
+            chunk = self.head.act(features)  # (B, seq_len, A)
+            if self._plan is None:
+                self._plan = chunk
+            else:
+                keep = replan.to(chunk.device)[:, None, None]
+                self._plan = torch.where(keep, chunk, self._plan)
+            self._plan_step[replan] = 0
+        idx = self._plan_step.to(self._plan.device)
+        action = self._plan[torch.arange(b, device=self._plan.device), idx]
+        self._plan_step += 1
+        return action

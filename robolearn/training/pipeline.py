@@ -155,6 +155,8 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
         if cfg.final_eval:
             device = next(policy.parameters()).device
             final = load_policy(chosen, device=device)
+            # rollout-time keys follow this config (a resumed run may evaluate differently)
+            final.configure_rollout({k: getattr(policy_cfg, k) for k in final.rollout_keys})
             eval_result = evaluate(
                 final, tasks, eval_cfg, run_dir / "eval", logger, result.steps, progress=True
             )

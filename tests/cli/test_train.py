@@ -67,11 +67,15 @@ def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
     args = [
         "eval", f"checkpoint={run}", "suite=null", f"tasks=[{TASK}]",
         "eval.episodes_per_task=1", "eval.num_envs=1", "eval.workers=0", "eval.max_steps=5",
-        "eval.video_size=64", f"hydra.run.dir={out}",
+        "eval.video_size=64", "+rollout.execute=2", f"hydra.run.dir={out}",
     ]  # fmt: skip
     assert main(args) == 0
     assert TASK in capsys.readouterr().out
     assert json.loads((out / "eval_info.json").read_text())["summary"]["episodes"] == 1
+    bad = [a for a in args if not a.startswith("+rollout")] + ["+rollout.hidden=[8]"]
+    assert main(bad) == 2  # weights-shaping keys cannot change at rollout
+    err = capsys.readouterr().err
+    assert "cannot change ['hidden'] at rollout" in err and "execute" in err
     video = tmp_path / "r.mp4"
     args = [
         "render", f"checkpoint={run}/checkpoints/last", f"task={TASK}", f"out={video}",

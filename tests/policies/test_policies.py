@@ -236,6 +236,60 @@ def test_gripper_is_binarised_and_temporal_ensembling_averages_chunks(demo_file)
     np.testing.assert_allclose(again[0], plain[0][0], atol=1e-6)
 
 
+def test_open_loop_execution_replays_each_chunk_then_replans(demo_file):
+    policy, _ = make_policy("bc_mlp", demo_file)  # seq_len 3
+    policy.eval()
+    obs = [raw_obs(2, seed=s) for s in range(4)]
+    with torch.no_grad():  # the chunks the head predicts at steps 0 and 3 (normalised)
+        chunks = {}
+        for t in (0, 3):
+            policy.cfg.execute = 1
+            policy.reset()
+            for o in obs[: t + 1]:  # feed the frame stack the same history as the rollout
+                x = policy.prepare(o)
+                window, _ = policy.history.push(
+                    {"low": policy.low_dim(x)}, torch.tensor([o is obs[0]] * 2)
+                )
+            lang = policy.embed_language(obs[t]["language"], 2)
+            chunks[t] = policy.unnormalize_action(
+                policy.head.act(policy._features(window["low"], lang))
+            )
+    policy.cfg.execute = 3
+    policy.reset()
+    got = [policy.act(o) for o in obs]
+    for t in range(3):  # the first chunk open loop, whatever the observations do
+        np.testing.assert_allclose(got[t], chunks[0][:, t], atol=1e-5)
+    np.testing.assert_allclose(got[3], chunks[3][:, 0], atol=1e-5)  # replanned at step 3
+    policy.reset([1])  # a new episode in slot 1 replans that slot only
+    nxt = policy.act(obs[0])
+    np.testing.assert_allclose(nxt[0], chunks[3][0, 1], atol=1e-5)
+    assert not np.allclose(nxt[1], chunks[3][1, 1], atol=1e-4)
+    cfg = tiny_config("bc_mlp")
+    cfg.execute = 4  # longer than the chunk
+    ds = dataset_for(cfg, demo_file)
+    with pytest.raises(ConfigError, match="execute=4"):
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+
+
+def test_rollout_keys_change_on_a_trained_policy_and_nothing_else(demo_file, tmp_path):
+    policy, _ = make_policy("bc_mlp", demo_file)  # seq_len 3
+    save_policy(policy, tmp_path / "ckpt")
+    loaded = load_policy(tmp_path / "ckpt")
+    assert loaded.cfg.execute == 1
+    loaded.configure_rollout({"execute": 3})
+    assert loaded.cfg.execute == 3
+    with pytest.raises(ConfigError, match=r"execute=5 must lie in 1\.\.seq_len=3"):
+        loaded.configure_rollout({"execute": 5})
+    assert loaded.cfg.execute == 3  # a rejected setting leaves the old one
+    with pytest.raises(ConfigError, match="not both"):
+        loaded.configure_rollout({"temporal_ensemble": 0.01})
+    with pytest.raises(ConfigError, match=r"cannot change \['hidden'\]"):
+        loaded.configure_rollout({"hidden": [8]})
+    rnn, _ = make_policy("bc_rnn", demo_file)
+    with pytest.raises(ConfigError, match="rollout-time keys: none"):
+        rnn.configure_rollout({"execute": 2})
+
+
 def test_standardised_language_separates_instructions_and_survives_save_load(demo_file, tmp_path):
     cfg = tiny_config("bc_mlp")
     cfg.lang_standardize = True

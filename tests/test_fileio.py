@@ -31,3 +31,14 @@ def test_replace_dir_swaps_whole_folders(tmp_path: Path) -> None:
         assert replace_dir(tmp, final) == final
         assert (final / "weights").read_text() == version
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")  # what open() gives under this process's umask
+    path = tmp_path / "atomic.txt"
+    atomic_write_text(path, "x")  # mkstemp alone would leave 0o600: unreadable by the group
+    assert stat.S_IMODE(os.stat(path).st_mode) == stat.S_IMODE(os.stat(plain).st_mode)

@@ -249,10 +249,10 @@ class Normalizer:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write JSON to ``path`` via a temporary file and rename."""
+        from robolearn.fileio import atomic_write_text
+
         path = Path(path)
-        temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        temp.write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
-        os.replace(temp, path)
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
         return path
 
     @classmethod

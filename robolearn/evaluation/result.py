@@ -8,7 +8,6 @@ An episode whose env or worker failed counts as a failure and carries the error.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,11 +83,10 @@ class EvalResult:
 
     def save(self, path: str | Path) -> Path:
         """Write ``eval_info.json`` (temp file + rename)."""
+        from robolearn.fileio import atomic_write_text
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
         return path
 
     def table(self) -> str:

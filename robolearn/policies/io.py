@@ -18,6 +18,7 @@ import torch
 
 from robolearn.data.normalizer import Normalizer
 from robolearn.errors import CheckpointError, ConfigError
+from robolearn.fileio import atomic_write_bytes, atomic_write_text
 
 FORMAT = "robolearn.policy"
 FORMAT_VERSION = 1
@@ -48,22 +49,18 @@ def policy_state(policy: Any) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 
 def save_policy(policy: Any, folder: str | os.PathLike[str]) -> Path:
     """Write ``policy`` into ``folder`` (created); returns the folder."""
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     tensors, meta = policy_state(policy)
-    tmp = out / f".{WEIGHTS}.tmp"
-    save_file(tensors, str(tmp))
-    os.replace(tmp, out / WEIGHTS)
+    atomic_write_bytes(out / WEIGHTS, save(tensors))
     write_json(out / META, meta)
     return out
 
 
 def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
 
 
 def read_meta(folder: str | os.PathLike[str]) -> dict[str, Any]:

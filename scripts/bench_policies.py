@@ -43,18 +43,32 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
     start = time.perf_counter()
     result = train_and_evaluate(cfg, ROOT / "outputs" / "bench_policies" / name)
     assert result.eval is not None
+    update_s, data_s = result.fit.update_seconds, result.fit.data_seconds
+    if result.fit.resumed_from:  # trained by an earlier invocation: its logged totals
+        update_s, data_s = logged_train_seconds(result.run_dir / "metrics.jsonl")
     return {
         "overrides": overrides,
         "success": result.eval.success,
         "success_at_end": result.eval.success_at_end,
         "per_task": {t: r["success"] for t, r in result.eval.per_task().items()},
         "train_steps": result.fit.steps,
-        "train_update_s": round(result.fit.update_seconds, 1),
-        "train_data_s": round(result.fit.data_seconds, 1),
+        "resumed_from": result.fit.resumed_from,
+        "train_update_s": round(update_s, 1),
+        "train_data_s": round(data_s, 1),
         "eval_s": round(result.eval.seconds, 1),
         "wall_s": round(time.perf_counter() - start, 1),
         "checkpoint": result.checkpoint,
     }
+
+
+def logged_train_seconds(metrics: Path) -> tuple[float, float]:
+    """(update, data) seconds of the last training log line of a run's metrics.jsonl."""
+    update = data = 0.0
+    for line in metrics.read_text().splitlines():
+        record = json.loads(line)
+        if "time/update_s" in record:
+            update, data = record["time/update_s"], record["time/data_s"]
+    return update, data
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -75,11 +89,16 @@ def markdown(report: dict[str, Any]) -> str:
         target = TARGETS.get(suite) if name.startswith("bc_mlp") else None
         ok = "-" if target is None else ("yes" if r["success"] >= target else "**no**")
         tgt = f"{target:.2f}" if target is not None else "-"
+        mark = " \\*" if r.get("resumed_from") else ""
         lines.append(
-            f"| {name} | {suite} | {r['success']:.2f} | {tgt} | {ok} "
+            f"| {name}{mark} | {suite} | {r['success']:.2f} | {tgt} | {ok} "
             f"| {r.get('episodes_per_task', report['episodes'])} | {r['train_steps']} "
             f"| {r['train_update_s'] + r['train_data_s']:.0f} | {r['eval_s']:.0f} |"
         )
+    if any(r.get("resumed_from") for r in report["runs"].values()):
+        lines += ["", "\\* trained earlier (`robolearn train`, the same config and seed); this "
+                  "invocation resumed the run folder at its last step and evaluated it (train s: "
+                  "the logged training time)."]  # fmt: skip
     lines += ["", "Per task:", ""]
     for name, r in report["runs"].items():
         cells = ", ".join(f"{t.split('/', 1)[1]} {s:.2f}" for t, s in r["per_task"].items())

@@ -47,7 +47,10 @@ class BCMLP(Policy):
     def _check_rollout(self) -> None:
         cfg = self.cfg
         if not 1 <= cfg.execute <= cfg.seq_len:
-            raise ConfigError(f"bc_mlp execute={cfg.execute} must lie in 1..seq_len={cfg.seq_len}")
+            raise ConfigError(
+                f"bc_mlp execute={cfg.execute} must lie in 1..seq_len={cfg.seq_len} (actions "
+                f"of a chunk run open loop); set policy.execute={cfg.seq_len} or lower"
+            )
         if cfg.execute > 1 and cfg.temporal_ensemble is not None:
             raise ConfigError("bc_mlp: choose execute > 1 or temporal_ensemble, not both")
 

@@ -109,6 +109,12 @@ def load_train_state(
     if meta.get("format_version") != TRAIN_FORMAT_VERSION:
         raise CheckpointError(f"{path}: training-state format {meta.get('format_version')!r}")
     loaded = load_policy(folder, device=policy.device)
+    changed = _config_changes(loaded, policy)
+    if changed:
+        raise CheckpointError(
+            f"{folder} was trained with another policy config ({'; '.join(changed)}); resuming "
+            "needs the same one: start over with train.resume=false or another run folder"
+        )
     policy.load_state_dict(loaded.state_dict())
     if policy.text is not None and loaded.text is not None:
         policy.text.cache.update(loaded.text.cache)
@@ -133,3 +139,14 @@ def load_train_state(
     return TrainState(
         meta["step"], meta["best_score"], meta["best_step"], meta["run_id"], meta["extra"]
     )
+
+
+def _config_changes(saved: Any, current: Any) -> list[str]:
+    """``key: saved -> current`` for the policy config keys that differ, rollout-time keys
+    (which do not shape the weights) excepted."""
+    from dataclasses import asdict
+
+    a, b = asdict(saved.cfg), asdict(current.cfg)
+    skip = set(getattr(current, "rollout_keys", ()))
+    return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}"
+            for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]  # fmt: skip

@@ -38,6 +38,7 @@ def tiny(demos, learner, *extra):
         "policy.text.model=ViT-S-32-alt",
         "policy.hidden=[64,64]",
         "policy.seq_len=1",
+        "policy.execute=1",
         "policy.head.kind=deterministic",
         "policy.head.hidden=[64]",
         "policy.lang_dim=16",

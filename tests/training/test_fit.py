@@ -101,3 +101,16 @@ def test_learning_rate_warms_up_then_follows_a_cosine():
     assert lr_at(10, 1.0, 100, 10, 0.1) == pytest.approx(1.0)
     assert lr_at(55, 1.0, 100, 10, 0.1) == pytest.approx(0.55)
     assert lr_at(100, 1.0, 100, 10, 0.1) == pytest.approx(0.1)
+
+
+def test_resuming_with_another_policy_config_names_the_change(demo_file, tmp_path):
+    policy, ds = make_policy("bc_mlp", demo_file)  # seq_len 3
+    fit(policy, ds, dataclasses.replace(CFG, steps=4), tmp_path)
+    last = tmp_path / "checkpoints" / "last"
+    same, _ = make_policy("bc_mlp", demo_file)
+    same.cfg.execute = 3  # a rollout-time key: resuming is fine
+    assert load_train_state(last, same, None).step == 4
+    other, _ = make_policy("bc_mlp", demo_file)
+    other.cfg.dropout = 0.1  # shapes no weight, but changes training: still refused
+    with pytest.raises(CheckpointError, match=r"dropout: 0\.0 -> 0\.1.*train\.resume=false"):
+        fit(other, ds, dataclasses.replace(CFG, steps=8), tmp_path)

@@ -30,7 +30,7 @@ def run(cfg: Any) -> int:
     out = Path(HydraConfig.get().runtime.output_dir)
     policy = load_policy(resolve_checkpoint(cfg.checkpoint), resolve_device(cfg.device))
     container = OmegaConf.to_container(cfg, resolve=True)
-    policy.configure_rollout(container.get("rollout") or {})
+    policy.configure_rollout(container["rollout"])
     logger = make_logger(LoggerConfig(**container["logger"]), out, container)
     try:
         result = evaluate(

@@ -25,6 +25,7 @@ import numpy as np
 
 from robolearn.data.reader import DemoFile
 from robolearn.errors import DataError
+from robolearn.fileio import atomic_write_text
 
 MODES = ("mean_std", "min_max")
 FORMAT = "robolearn.normalizer"
@@ -249,8 +250,6 @@ class Normalizer:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write JSON to ``path`` via a temporary file and rename."""
-        from robolearn.fileio import atomic_write_text
-
         path = Path(path)
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
         return path

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from robolearn.fileio import atomic_write_text
+
 
 @dataclass
 class EpisodeResult:
@@ -83,8 +85,6 @@ class EvalResult:
 
     def save(self, path: str | Path) -> Path:
         """Write ``eval_info.json`` (temp file + rename)."""
-        from robolearn.fileio import atomic_write_text
-
         path = Path(path)
         atomic_write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
         return path

@@ -80,9 +80,9 @@ class BCMLP(Policy):
     def _act(self, x, lang, fresh):  # type: ignore[no-untyped-def]
         window, _ = self.history.push({"low": self.low_dim(x)}, fresh)
         features = self._features(window["low"], lang)
-        m = self.cfg.temporal_ensemble
         if self.cfg.execute > 1:
             return self._act_open_loop(features, fresh)
+        m = self.cfg.temporal_ensemble
         if m is None:
             return self.head.act(features[:, 0])
         chunk = self.head.act(features)  # (B, k, A)
@@ -101,18 +101,14 @@ class BCMLP(Policy):
     def _act_open_loop(self, features: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
         """Execute ``execute`` actions of each predicted chunk before predicting anew (per
         slot: a slot replans when its chunk is used up or its episode starts)."""
-        b = features.shape[0]
-        if self._plan_step.shape[0] != b:
-            self._plan_step = torch.zeros(b, dtype=torch.long)
+        b = features.shape[0]  # _init_state sized _plan_step; a new batch starts all fresh
         replan = fresh.cpu() | (self._plan_step % self.cfg.execute == 0)
-        if self._plan is None or bool(replan.any()):
+        if bool(replan.any()):
             chunk = self.head.act(features)  # (B, seq_len, A)
-            if self._plan is None:
-                self._plan = chunk
-            else:
-                keep = replan.to(chunk.device)[:, None, None]
-                self._plan = torch.where(keep, chunk, self._plan)
+            keep = replan.to(chunk.device)[:, None, None]
+            self._plan = chunk if self._plan is None else torch.where(keep, chunk, self._plan)
             self._plan_step[replan] = 0
+        assert self._plan is not None
         idx = self._plan_step.to(self._plan.device)
         action = self._plan[torch.arange(b, device=self._plan.device), idx]
         self._plan_step += 1

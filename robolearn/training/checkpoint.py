@@ -147,6 +147,6 @@ def _config_changes(saved: Any, current: Any) -> list[str]:
     from dataclasses import asdict
 
     a, b = asdict(saved.cfg), asdict(current.cfg)
-    skip = set(getattr(current, "rollout_keys", ()))
+    skip = set(current.rollout_keys)
     return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}"
             for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]  # fmt: skip

@@ -10,7 +10,9 @@
    fixed, so rerunning the script resumes: finished runs are skipped, a crashed one resumes.
 3. Aggregates with :func:`robolearn.lifelong.report.write_report` and writes
    ``docs/bench_lifelong.json`` + ``docs/bench_lifelong.md`` (our table beside LIBERO's
-   Table 2 AUC, the scale, the time per run) and ``docs/lifelong_{heatmaps,metrics}.png``.
+   Table 2 AUC, the scale, the time per run) and ``lifelong_{heatmaps,metrics}.png`` beside
+   the markdown (named after ``--md``: ``bench_lifelong_spatial.md`` gets
+   ``lifelong_spatial_heatmaps.png``; ``--out``/``--md`` elsewhere leave the docs untouched).
 
 ``--report-only`` skips 1-2 and aggregates whatever the sweep folder holds (partial runs are
 named, not averaged).
@@ -34,13 +36,22 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 
 
-def collect_demos(suite: str, overrides: list[str]) -> None:
+def compose_sweep(args: argparse.Namespace) -> Any:
+    """The sweep's config, composed with its first learner so that learner-specific
+    overrides (``lifelong.finetune_epochs=50``) resolve."""
     from robolearn.config import compose
+
+    learner = args.learners.split(",")[0]
+    return compose("lifelong", [f"suite={args.suite}", f"lifelong={learner}", *args.overrides])
+
+
+def collect_demos(args: argparse.Namespace) -> None:
     from robolearn.lifelong.ordering import make_ordering
     from robolearn.tasks.suites import get_suite
     from robolearn.training.pipeline import ensure_demos
 
-    cfg = compose("lifelong", [f"suite={suite}", *overrides])
+    suite = args.suite
+    cfg = compose_sweep(args)
     tasks = make_ordering(get_suite(suite).task_ids, None)
     ensure_demos(tasks, cfg.data, list(cfg.policy.obs_keys))
 
@@ -56,6 +67,12 @@ def run_sweep(args: argparse.Namespace, sweep: Path) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, check=False)  # crashed runs are reported, not fatal
     return time.perf_counter() - start
+
+
+def plot_name(args: argparse.Namespace, kind: str) -> str:
+    """``lifelong_<kind>.png`` beside ``bench_lifelong.md``; ``lifelong_spatial_<kind>.png``
+    beside ``bench_lifelong_spatial.md`` (one report per suite, none overwrites another)."""
+    return f"{Path(args.md).stem.removeprefix('bench_')}_{kind}.png"
 
 
 def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, Any]) -> str:
@@ -95,9 +112,9 @@ def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, A
         "sensitivity). LIBERO AUC: Table 2 of Liu et al. 2023 (ResNet-T); its multitask row is "
         "a success rate, compared with our multitask final success.",
         "",
-        "![success matrices](lifelong_heatmaps.png)",
+        f"![success matrices]({plot_name(args, 'heatmaps')})",
         "",
-        "![metrics](lifelong_metrics.png)",
+        f"![metrics]({plot_name(args, 'metrics')})",
         "",
         "Reproduce (or extend: rerunning with more orderings skips finished runs):",
         "",
@@ -123,7 +140,7 @@ def main() -> int:
     args = parser.parse_args()
     sweep = Path(args.sweep or ROOT / "multirun" / "bench_lifelong" / args.suite)
 
-    from robolearn.config import compose, to_dict
+    from robolearn.config import to_dict
     from robolearn.config.runs import git_commit
     from robolearn.fileio import atomic_write_text
     from robolearn.lifelong.report import LIBERO_AUC, write_report
@@ -132,10 +149,10 @@ def main() -> int:
     setup_logging("WARNING")
     seconds = 0.0
     if not args.report_only:
-        collect_demos(args.suite, args.overrides)
+        collect_demos(args)
         seconds = run_sweep(args, sweep)
     report = write_report(sweep)
-    cfg = to_dict(compose("lifelong", [f"suite={args.suite}", *args.overrides]))
+    cfg = to_dict(compose_sweep(args))
     scale = {
         "tasks": cfg["ordering"]["limit"] or 10,
         "epochs": cfg["train"]["epochs"],
@@ -167,7 +184,7 @@ def main() -> int:
     for name in ("heatmaps", "metrics"):
         src = report["out"] / f"{name}.png"
         if src.exists():
-            shutil.copyfile(src, DOCS / f"lifelong_{name}.png")
+            shutil.copyfile(src, Path(args.md).parent / plot_name(args, name))
     atomic_write_text(Path(args.out), json.dumps({**meta, "report": report["summary"]}, indent=2))
     atomic_write_text(Path(args.md), markdown(args, report, meta))
     print(report["markdown"])

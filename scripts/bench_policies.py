@@ -141,7 +141,8 @@ def main() -> None:
         if earlier.get("episodes") == args.episodes:
             report["runs"].update(earlier.get("runs", {}))
     for suite in args.suites:
-        name = f"bc_mlp-{suite}"
+        # a non-default step count is its own run (and row), beside the default's
+        name = f"bc_mlp-{suite}" + (f"-{args.steps // 1000}k" if args.steps else "")
         steps = [f"train.steps={args.steps}"] if args.steps else []
         overrides = [f"suite={suite}", *steps, *common]
         report["runs"][name] = {"suite": suite, **run(name, overrides)}

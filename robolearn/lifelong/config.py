@@ -50,7 +50,7 @@ class PackNetConfig(LearnerConfig):
 
     name: str = "packnet"
     prune: float = 0.75
-    finetune_epochs: int = 3
+    finetune_epochs: int = 50  # LIBERO's post-prune epochs
 
 
 @dataclass

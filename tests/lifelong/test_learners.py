@@ -138,7 +138,7 @@ def test_packnet_leaves_earlier_tasks_outputs_exactly_unchanged(demos, tmp_path)
 def test_a_crashed_run_resumes_to_the_same_result_bit_for_bit(demos, tmp_path):
     from safetensors.torch import load_file
 
-    cfg = tiny(demos, "packnet")
+    cfg = tiny(demos, "packnet", "lifelong.finetune_epochs=3")  # 6 + 3 epochs per task
     straight = run_lifelong(cfg, tmp_path / "a", evaluate_fn=ProbeEvaluator())
     for budget in (2, 5, None):  # stop mid-task, mid-next-phase, then finish
         resumed = run_lifelong(cfg, tmp_path / "b", evaluate_fn=ProbeEvaluator(), max_epochs=budget)

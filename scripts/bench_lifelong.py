@@ -50,9 +50,8 @@ def collect_demos(args: argparse.Namespace) -> None:
     from robolearn.tasks.suites import get_suite
     from robolearn.training.pipeline import ensure_demos
 
-    suite = args.suite
     cfg = compose_sweep(args)
-    tasks = make_ordering(get_suite(suite).task_ids, None)
+    tasks = make_ordering(get_suite(args.suite).task_ids, None)
     ensure_demos(tasks, cfg.data, list(cfg.policy.obs_keys))
 
 

@@ -1,12 +1,17 @@
 """Policy quality benchmark: success rates of trained policies per suite, in one run.
 
     .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
-        [--steps N] [--episodes 20] [--image] [--image-steps 3000] [--out docs/bench_policies.json]
+        [--steps N] [--dart STD] [--episodes 20] [--image] [--image-steps 3000]
+        [--out docs/bench_policies.json]
 
 1. ``bc_mlp`` on low-dim state (proprio + object state), multitask over each suite's 10
    tasks with 50 scripted demos per task (collected into ``demos/lowdim`` when missing),
    evaluated for ``--episodes`` episodes per task from the fixed initial states.
    Targets (issue 5): >= 0.90 on spatial/object/goal, >= 0.70 on long.
+   With ``--dart STD`` the demos are collected with DART noise of that std (into
+   ``demos/lowdim_dart<STD>``, ``--dart-scope transit``: ``..._dart<STD>-transit``) and the
+   policy learns the expert's clean labels (``data.action_key=expert_actions``); rows
+   ``bc_mlp-<suite>-dart<STD>[-transit]``.
 2. With ``--image``: ``bc_transformer`` (LIBERO's ResNet-T) on agentview + wrist RGB at a small
    size on this CPU (``--image-size``, narrow ResNet), on ``--image-suite``; demos are
    collected with cameras into ``demos/image<size>``.
@@ -112,6 +117,10 @@ def main() -> None:
     parser.add_argument(
         "--steps", type=int, default=None, help="train.steps (default: configs/train.yaml)"
     )
+    parser.add_argument(
+        "--dart", type=float, default=None, help="collect with DART noise of this std"
+    )
+    parser.add_argument("--dart-scope", default="all", choices=["all", "transit"])
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -144,7 +153,14 @@ def main() -> None:
         # a non-default step count is its own run (and row), beside the default's
         name = f"bc_mlp-{suite}" + (f"-{args.steps // 1000}k" if args.steps else "")
         steps = [f"train.steps={args.steps}"] if args.steps else []
-        overrides = [f"suite={suite}", *steps, *common]
+        dart = []
+        if args.dart:
+            tag = f"dart{args.dart:g}" + ("-transit" if args.dart_scope == "transit" else "")
+            name += f"-{tag}"
+            dart = [f"data.root=demos/lowdim_{tag}", f"data.perturb={args.dart}",
+                    f"data.perturb_scope={args.dart_scope}",
+                    "data.action_key=expert_actions"]  # fmt: skip
+        overrides = [f"suite={suite}", *steps, *dart, *common]
         report["runs"][name] = {"suite": suite, **run(name, overrides)}
         write(report, args.out)
     if args.image:

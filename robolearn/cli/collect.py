@@ -20,6 +20,9 @@ def run(cfg: Any) -> int:
         max_attempts_factor=cfg.max_attempts_factor,
         compression=cfg.compression,
         valid_fraction=cfg.valid_fraction,
+        perturb=cfg.perturb,
+        perturb_rho=cfg.perturb_rho,
+        perturb_scope=cfg.perturb_scope,
     )
     reports = collect(task_ids, cfg.out_dir, settings, cfg.workers, cfg.progress)
     width = max(len(r.task_id) for r in reports)

@@ -64,6 +64,9 @@ class CollectConfig:
     compression: str | None = "gzip"
     max_attempts_factor: float = 2.0
     valid_fraction: float = 0.1
+    perturb: float = 0.0  # DART noise on executed actions (std, action units); 0: off
+    perturb_rho: float = 0.9
+    perturb_scope: str = "all"  # all | transit
     progress: bool = True
 
 
@@ -78,6 +81,9 @@ class DataConfig:
     image_size: int = 128  # camera size when collecting for an image policy
     compression: str | None = "gzip"
     seed: int = 0  # collection seed
+    perturb: float = 0.0  # collect with DART noise (std on executed actions); 0: off
+    perturb_scope: str = "all"  # all | transit (only the expert's transit moves)
+    action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)
     train_split: str | None = "train"  # mask of the demos to train on (null: all)
     valid_split: str | None = "valid"  # mask for the validation loss (null: none)
     cache: str = "low_dim"  # none | low_dim | all

@@ -61,9 +61,9 @@ def gather_batch(dataset: Any, flat: FlatCache, indices: Any) -> dict[str, Any]:
 
     def take(key: str, where: np.ndarray) -> torch.Tensor:
         array = flat.arrays[key][where]
-        norm = dataset.normalizer
-        if norm is not None and key in norm:
-            array = norm.normalize(key, array).astype(np.float32, copy=False)
+        norm, norm_key = dataset.normalizer, dataset.norm_key(key)
+        if norm is not None and norm_key in norm:
+            array = norm.normalize(norm_key, array).astype(np.float32, copy=False)
         return torch.from_numpy(np.ascontiguousarray(array))
 
     mask = torch.from_numpy(pad_mask)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from robolearn.data.schema import DEFAULT_COMPRESSION
-from robolearn.errors import DataError
+from robolearn.errors import ConfigError, DataError
 from robolearn.seeding import derive_seed, make_rng
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,17 @@ class CollectSettings:
     max_attempts_factor: float = 2.0  # give up on a task after this many x demos attempts
     compression: str | None = DEFAULT_COMPRESSION  # see robolearn.data.schema
     valid_fraction: float = 0.1
+    perturb: float = 0.0  # DART: std of the correlated noise on executed actions (0: off)
+    perturb_rho: float = 0.9  # its step-to-step correlation
+    perturb_scope: str = "all"  # all | transit (only the expert's transit moves)
+
+    def __post_init__(self) -> None:
+        from robolearn.experts.base import Perturbation
+
+        try:
+            Perturbation(self.perturb, self.perturb_rho, self.perturb_scope)
+        except ValueError as exc:
+            raise ConfigError(f"collect settings perturb*: {exc}") from exc
 
 
 @dataclass
@@ -90,7 +101,8 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
     """Run the expert from ``reset(seed=seed)``; returns (Episode, solved).
 
     robomimic convention: ``obs[t]`` and ``states[t]`` are before ``actions[t]``;
-    ``rewards[t]`` follows it; ``dones`` is 1 at the last step only.
+    ``rewards[t]`` follows it; ``dones`` is 1 at the last step only. ``actions`` are what
+    was executed; a perturbed expert's clean labels go to ``expert_actions``.
     """
     from robolearn.data.episode import Episode
 
@@ -98,7 +110,7 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
     expert.reset()
     base = env.unwrapped
     frames: dict[str, list[np.ndarray]] = {k: [] for k in obs}
-    actions, rewards, states, phases = [], [], [], []
+    actions, labels, rewards, states, phases = [], [], [], [], []
     held = 0
     for _ in range(max_steps):
         for key, value in obs.items():
@@ -108,6 +120,7 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
         phases.append(expert.phase)
         obs, reward, terminated, truncated, info = env.step(action)
         actions.append(action)
+        labels.append(np.asarray(getattr(expert, "label", action), dtype=np.float32))
         rewards.append(reward)
         held = held + 1 if info["is_success"] else 0
         if held >= SUCCESS_HOLD or truncated or (expert.done and held == 0):
@@ -127,6 +140,7 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
         init_state=init.to_dict() if init is not None else None,
         seed=seed,
         success=solved,
+        expert_actions=np.stack(labels) if getattr(expert, "perturb", None) else None,
     )
     return episode, solved
 
@@ -153,7 +167,7 @@ def collect_task(
     """Collect ``settings.demos_per_task`` successful demos of one task into its file."""
     from robolearn.data.writer import DemoWriter
     from robolearn.envs import make_env
-    from robolearn.experts import make_expert
+    from robolearn.experts import Perturbation, make_expert
     from robolearn.versions import versions
 
     path = task_path(out_dir, task_id)
@@ -171,6 +185,7 @@ def collect_task(
         "image_convention": "upright",
         "collector": asdict(settings),
     }
+    perturb = Perturbation(settings.perturb, settings.perturb_rho, settings.perturb_scope)
     max_attempts = max(1, int(np.ceil(settings.demos_per_task * settings.max_attempts_factor)))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -186,7 +201,9 @@ def collect_task(
             while report.demos < settings.demos_per_task and report.attempts < max_attempts:
                 seed = derive_seed(settings.seed, task_id, report.attempts)
                 rng = make_rng(settings.seed, task_id, report.attempts, "expert")
-                episode, solved = record_episode(env, make_expert(env, rng), seed, task.horizon)
+                episode, solved = record_episode(
+                    env, make_expert(env, rng, perturb), seed, task.horizon
+                )
                 report.attempts += 1
                 if solved:
                     writer.add(episode)

@@ -72,7 +72,8 @@ class DemoDataset(Dataset):
         frame_stack: observation history; obs windows have ``frame_stack - 1`` extra frames.
         pad_seq: keep windows that run past the end (padded with the last frame).
         pad_frame_stack: keep windows whose history starts before step 0 (padded).
-        action_key: the demo-relative key of the actions.
+        action_key: the demo-relative key of the actions (``expert_actions``: the clean labels
+            of demos collected with DART noise); the normaliser names them ``actions`` either way.
         normalizer: normalises low-dimensional obs and actions whose keys it holds.
         cache: "none", "low_dim" or "all".
         cache_budget_mb: RAM the cache may use.
@@ -161,7 +162,15 @@ class DemoDataset(Dataset):
             names = demo_file.mask(self.split) if self.split else demo_file.demo_names()
             if not names:
                 continue
-            demo_file.dataset(names[0], self.action_key)  # DataError naming file and key
+            try:
+                demo_file.dataset(names[0], self.action_key)  # DataError naming file and key
+            except DataError as exc:
+                if self.action_key != schema.EXPERT_ACTIONS:
+                    raise
+                raise DataError(
+                    f"{exc}; 'expert_actions' exist only in demos collected with DART noise "
+                    "(collect perturb>0, or train data.perturb>0 with a fresh data.root)"
+                ) from exc
             images = {k for k in self.obs_keys if demo_file.is_image(k)}
             if image_keys is not None and images != image_keys:
                 raise DataError(
@@ -255,9 +264,15 @@ class DemoDataset(Dataset):
             array = self._load(fi, name, key, start, stop)
             if before or after:
                 array = pad_edges(array, before, after)
-        if self.normalizer is not None and key in self.normalizer and not self._is_frame(key):
-            array = self.normalizer.normalize(key, array).astype(np.float32, copy=False)
+        norm_key = self.norm_key(key)
+        if self.normalizer is not None and norm_key in self.normalizer and not self._is_frame(key):
+            array = self.normalizer.normalize(norm_key, array).astype(np.float32, copy=False)
         return torch.from_numpy(array)
+
+    def norm_key(self, key: str) -> str:
+        """The normaliser's name for a file key: the actions are always ``"actions"`` (the
+        name a policy unnormalises), whichever ``action_key`` they are read from."""
+        return schema.ACTIONS if key == self.action_key else key
 
     def __len__(self) -> int:
         return len(self._demo_of)
@@ -316,7 +331,7 @@ class DemoDataset(Dataset):
         def batches() -> Any:
             for d, (fi, name, _, _, _) in enumerate(self._demos):
                 yield {
-                    k: self._cache[(d, k)]
+                    self.norm_key(k): self._cache[(d, k)]
                     if (d, k) in self._cache
                     else self._load(fi, name, k, 0, None)
                     for k in keys

@@ -37,6 +37,7 @@ class Episode:
     init_state: dict[str, Any] | None = None
     seed: int | None = None
     success: bool = True
+    expert_actions: np.ndarray | None = None  # clean labels when execution was perturbed
 
     def __len__(self) -> int:
         return int(np.shape(self.actions)[0]) if np.ndim(self.actions) else 0
@@ -56,6 +57,13 @@ class Episode:
             raise DataError(f"episode key 'actions' must be float, got {actions.dtype}")
         if not np.all(np.isfinite(actions)):
             raise DataError("episode key 'actions' holds NaN or inf; fix the expert/policy")
+        if self.expert_actions is not None:
+            labels = np.asarray(self.expert_actions)
+            if labels.shape != actions.shape or not np.all(np.isfinite(labels)):
+                raise DataError(
+                    f"episode key 'expert_actions' must be finite and shaped like 'actions' "
+                    f"{actions.shape}, got {labels.shape}"
+                )
         self._check("rewards", np.asarray(self.rewards), length, ndim=1)
         self._check("dones", np.asarray(self.dones), length, ndim=1)
         self._check("states", np.asarray(self.states), length, ndim=2)

@@ -308,6 +308,11 @@ class DemoFile:
             init_state=self.init_state(name),
             seed=self.seed(name),
             success=self.success(name),
+            expert_actions=(
+                self.read(name, schema.EXPERT_ACTIONS)
+                if schema.EXPERT_ACTIONS in self._group(name)
+                else None
+            ),
         )
 
     # -- per-demo metadata -------------------------------------------------------------------

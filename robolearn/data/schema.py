@@ -8,7 +8,9 @@ A robolearn demo file is an HDF5 file in robomimic's layout, so robomimic's tool
                                                init_state (JSON str), language (str),
                                                seed (int), success (bool)
     data/demo_<i>/obs/<key>             (T, ...)  images uint8 (T, H, W, C), upright
-    data/demo_<i>/actions               (T, A)    float32 or float64
+    data/demo_<i>/actions               (T, A)    float32 or float64: what was executed
+    data/demo_<i>/expert_actions        (T, A)    optional: the expert's clean labels when the
+                                                  collector perturbed execution (DART)
     data/demo_<i>/rewards               (T,)
     data/demo_<i>/dones                 (T,)      uint8 0/1 (read back as bool)
     data/demo_<i>/states                (T, S)    float64 flattened simulator states
@@ -42,6 +44,8 @@ DATA = "data"
 MASK = "mask"
 OBS = "obs"
 ACTIONS = "actions"
+EXPERT_ACTIONS = "expert_actions"  # clean expert labels of a perturbed (DART) demo
+ACTION_KEYS = (ACTIONS, EXPERT_ACTIONS)
 REWARDS = "rewards"
 DONES = "dones"
 STATES = "states"

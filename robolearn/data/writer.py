@@ -154,6 +154,8 @@ class DemoWriter:
         for key in sorted(ep.obs):
             self._write_array(obs, key, np.asarray(ep.obs[key]))
         group.create_dataset(schema.ACTIONS, data=np.asarray(ep.actions))
+        if ep.expert_actions is not None:
+            group.create_dataset(schema.EXPERT_ACTIONS, data=np.asarray(ep.expert_actions))
         group.create_dataset(schema.REWARDS, data=np.asarray(ep.rewards))
         group.create_dataset(schema.DONES, data=np.asarray(ep.dones).astype(np.uint8))
         group.create_dataset(schema.STATES, data=np.asarray(ep.states, dtype=np.float64))

@@ -9,7 +9,7 @@ Skills are registered by name in :data:`SKILLS`.
 
 from __future__ import annotations
 
-from robolearn.experts.base import Expert, make_expert, run_episode
+from robolearn.experts.base import Expert, Perturbation, make_expert, run_episode
 from robolearn.experts.skills import PHASES, SKILLS
 
-__all__ = ["PHASES", "SKILLS", "Expert", "make_expert", "run_episode"]
+__all__ = ["PHASES", "SKILLS", "Expert", "Perturbation", "make_expert", "run_episode"]

@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -27,12 +29,45 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 4  # plan, execute, re-check the goal; re-plan what is still unsatisfied
 SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
 SETTLE_STEPS = 15  # ... or this many steps after the plan is done
+PERTURB_SCOPES = ("all", "transit")
+
+
+@dataclass(frozen=True)
+class Perturbation:
+    """DART-style noise injection (Laskey et al., 2017) for collecting demonstrations.
+
+    The env executes the expert's action plus temporally correlated Gaussian noise on the
+    position part (an AR(1) process: ``n_t = rho n_{t-1} + sqrt(1 - rho^2) std e_t``), so the
+    episode drifts off the expert's nominal path the way a learned policy's does; the expert is
+    closed loop, so its next action corrects the drift. ``Expert.label`` keeps the clean action
+    the expert asked for: a policy trained on those labels learns the corrections.
+    """
+
+    std: float = 0.0  # stationary std of the noise (action units; 1 = POS_SCALE metres/step)
+    rho: float = 0.9  # correlation from one step to the next
+    scope: str = "all"  # all | transit: only the expert's transit moves (not grasp/place/turn)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.std) and self.std >= 0.0):
+            raise ValueError(f"perturbation std must be >= 0, got {self.std}")
+        if not 0.0 <= self.rho < 1.0:
+            raise ValueError(f"perturbation rho must be in [0, 1), got {self.rho}")
+        if self.scope not in PERTURB_SCOPES:
+            raise ValueError(
+                f"perturbation scope must be one of {PERTURB_SCOPES}, got {self.scope!r}"
+            )
 
 
 class Expert:
-    """A scripted oracle for one env: ``reset()`` after each ``env.reset``, then ``act``."""
+    """A scripted oracle for one env: ``reset()`` after each ``env.reset``, then ``act``.
 
-    def __init__(self, env: Any, rng: np.random.Generator) -> None:
+    With a :class:`Perturbation`, ``act`` returns the perturbed action to execute and
+    ``label`` the expert's clean action; without one both are the same.
+    """
+
+    def __init__(
+        self, env: Any, rng: np.random.Generator, perturb: Perturbation | None = None
+    ) -> None:
         from robolearn.envs.env import RobolearnEnv
 
         inner = getattr(env, "unwrapped", env)
@@ -48,6 +83,11 @@ class Expert:
         self._ctx: Ctx | None = None
         self._program: Motion | None = None
         self._hold: np.ndarray | None = None
+        self.perturb = perturb if perturb is not None and perturb.std > 0 else None
+        # Its own stream, so an unperturbed expert draws exactly what it always drew.
+        self._noise_rng = np.random.default_rng(rng.integers(2**63)) if self.perturb else None
+        self._noise = np.zeros(3)
+        self.label = np.zeros(7, dtype=np.float32)
 
     def reset(self) -> None:
         """Start a new plan from the env's current (just reset) state with a fresh style."""
@@ -56,9 +96,25 @@ class Expert:
         self._ctx.sync()
         self._program = self._solve(self._ctx)
         self.phase, self.done, self._hold = PHASES[0], False, None
+        self._noise = np.zeros(3)
 
     def act(self, obs: Any = None) -> np.ndarray:
-        """The next action (7,) in [-1, 1]; ``phase`` then names the step's skill phase."""
+        """The next action (7,) in [-1, 1] to execute; ``phase`` then names the step's skill
+        phase and ``label`` holds the expert's clean action (see :class:`Perturbation`)."""
+        self.label = self._clean_action()
+        if self.perturb is None or self._noise_rng is None:
+            return self.label
+        p = self.perturb
+        if p.scope == "transit" and not (self._ctx is not None and self._ctx.transit):
+            self._noise = np.zeros(3)  # fine motion: clean; the next transit starts afresh
+            return self.label
+        shock = self._noise_rng.normal(0.0, p.std, 3)
+        self._noise = p.rho * self._noise + math.sqrt(1.0 - p.rho**2) * shock
+        action = self.label.copy()
+        action[:3] = np.clip(action[:3] + self._noise, -1.0, 1.0)
+        return action
+
+    def _clean_action(self) -> np.ndarray:
         if self._ctx is None or self._program is None:
             raise RobolearnError("call expert.reset() after env.reset() before expert.act()")
         if not self.done:
@@ -100,9 +156,9 @@ def _drop(ctx: Ctx) -> Motion:
     return True
 
 
-def make_expert(env: Any, rng: np.random.Generator) -> Expert:
+def make_expert(env: Any, rng: np.random.Generator, perturb: Perturbation | None = None) -> Expert:
     """The scripted expert for ``env`` (a RobolearnEnv, possibly wrapped)."""
-    return Expert(env, rng)
+    return Expert(env, rng, perturb)
 
 
 def run_episode(
@@ -146,4 +202,4 @@ def run_episode(
     }
 
 
-__all__ = ["Expert", "Step", "make_expert", "run_episode"]
+__all__ = ["Expert", "Perturbation", "Step", "make_expert", "run_episode"]

@@ -79,6 +79,7 @@ class Ctx:
     # A rim grasp's lean (horizontal unit direction, rad, grasp point): it replaces the reach
     # lean as the grip site comes within TIP_RAMP (m) of the grasp point, in proportion.
     tip: tuple[np.ndarray, float, np.ndarray] | None = None
+    transit: bool = False  # whether the last action was a transit move's (see Controller)
     _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _last_target: np.ndarray | None = None
 
@@ -166,6 +167,7 @@ class Ctx:
                 self._integral + err * INTEGRAL_GAIN, -INTEGRAL_CAP, INTEGRAL_CAP
             )
         aim = target + self._integral
+        self.transit = noisy
         return self.ctrl.action(
             view.eef_pos, view.eef_rot, aim, self.rot(), self.grip, speed, noisy
         )

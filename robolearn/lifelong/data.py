@@ -157,6 +157,7 @@ class RunData:
             "pad_low_dim": True,
             "cache": self.cfg.cache,
             "cache_budget_mb": self.cfg.cache_budget_mb,
+            "action_key": self.cfg.action_key,
         }
 
     def finish(self, batch: dict[str, Any]) -> dict[str, Any]:

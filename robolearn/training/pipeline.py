@@ -64,12 +64,37 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
             object_state=True,
             seed=data.seed,
             compression=data.compression,
+            perturb=data.perturb,
+            perturb_scope=data.perturb_scope,
         )
         log.info("collecting %d demos for each of %d tasks", data.demos_per_task, len(missing))
         reports = collect(missing, data.root, settings, workers=data.collect_workers)
         for r in reports:
             log.info("%s: %d demos from %d attempts", r.task_id, r.demos, r.attempts)
+    wanted = _perturb_of({"perturb": data.perturb, "perturb_scope": data.perturb_scope})
+    for path in paths:
+        check_perturb(path, wanted)
     return paths
+
+
+def _perturb_of(settings: Any) -> tuple[float, str]:
+    std = float(settings.get("perturb", 0.0) or 0.0)
+    return std, str(settings.get("perturb_scope", "all")) if std > 0 else "all"
+
+
+def check_perturb(path: Path, wanted: tuple[float, str]) -> None:
+    """Refuse a reused demo file collected with other DART noise than ``data.perturb`` /
+    ``data.perturb_scope`` (files without the setting, e.g. robomimic's, count as clean)."""
+    from robolearn.data.reader import DemoFile
+
+    with DemoFile(path) as f:
+        found = _perturb_of((f.meta or {}).get("collector") or {})
+    if abs(found[0] - wanted[0]) > 1e-9 or found[1] != wanted[1]:
+        raise DataError(
+            f"demo file {path} was collected with perturb={found[0]} (scope {found[1]}), the "
+            f"config asks for data.perturb={wanted[0]} (scope {wanted[1]}); point data.root at "
+            "a folder for that setting (e.g. demos/lowdim_dart0.1) or change data.perturb"
+        )
 
 
 def build_datasets(paths: list[Path], policy_cfg: Any, data: Any) -> tuple[Any, Any]:
@@ -82,6 +107,7 @@ def build_datasets(paths: list[Path], policy_cfg: Any, data: Any) -> tuple[Any, 
         "pad_low_dim": True,
         "cache": data.cache,
         "cache_budget_mb": data.cache_budget_mb,
+        "action_key": data.action_key,
     }
     train = DemoDataset(paths, split=data.train_split, **common)
     normalizer = train.compute_normalizer()

@@ -112,3 +112,33 @@ def test_collect_cli_with_two_worker_processes(tmp_path):
         assert task_path(tmp_path / "demos", task).is_file()
         assert task in proc.stdout
     assert (tmp_path / "run" / "config.yaml").is_file()
+
+
+def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp_path):
+    from types import SimpleNamespace
+
+    from robolearn.data.reader import DemoFile
+    from robolearn.errors import DataError
+    from robolearn.training.pipeline import ensure_demos
+
+    settings = CollectSettings(demos_per_task=1, cameras=(), seed=0, perturb=0.1)
+    (report,) = collect([TASK], tmp_path, settings, workers=1, show_progress=False)
+    assert report.demos == 1
+    with DemoFile(task_path(tmp_path, TASK)) as f:
+        assert f.meta["collector"]["perturb"] == 0.1
+        ep = f.episode(0)
+    assert ep.expert_actions is not None and ep.expert_actions.shape == ep.actions.shape
+    noise = ep.actions[:, :3] - ep.expert_actions[:, :3]
+    assert 0.02 < noise.std() < 0.2
+    np.testing.assert_array_equal(ep.actions[:, 3:], ep.expert_actions[:, 3:])
+
+    data = SimpleNamespace(
+        root=str(tmp_path), collect_missing=False, perturb=0.1, perturb_scope="all"
+    )
+    assert ensure_demos([TASK], data, ["eef_pos"]) == [task_path(tmp_path, TASK)]
+    data.perturb = 0.0  # reusing DART demos for a plain run (or the reverse) is refused
+    with pytest.raises(DataError, match=r"perturb=0\.1.*data\.perturb=0\.0"):
+        ensure_demos([TASK], data, ["eef_pos"])
+    data.perturb, data.perturb_scope = 0.1, "transit"
+    with pytest.raises(DataError, match=r"scope all.*scope transit"):
+        ensure_demos([TASK], data, ["eef_pos"])

@@ -232,3 +232,71 @@ def test_batches_with_uncached_or_image_keys_go_item_by_item(two_files):
     assert type(batch) is list and len(batch) == 2  # not a Batch: item by item
     loader = DataLoader(ds, batch_size=4)
     assert next(iter(loader))["obs"]["agentview_rgb"].shape[:2] == (4, 2)
+
+
+def _dart_file(path, lengths):
+    """A demo file whose episodes also carry clean labels: expert_actions = 2 * actions + 1."""
+    from robolearn.data.schema import make_env_args, make_robolearn_meta
+    from robolearn.data.writer import DemoWriter
+
+    from . import make_episode
+
+    env_args = make_env_args("object/a-v1", {"cameras": ["agentview"], "image_size": 4}, 20)
+    meta = make_robolearn_meta({"task_id": "object/a-v1", "language": "a"}, cameras=["agentview"])
+    with DemoWriter(path, env_args, meta) as writer:
+        for i, length in enumerate(lengths):
+            ep = make_episode(length, base=100.0 * i)
+            ep.expert_actions = 2.0 * ep.actions + 1.0
+            writer.add(ep)
+    return path
+
+
+def test_expert_action_labels_are_read_and_normalised_as_actions(tmp_path):
+    from torch.utils.data import default_collate
+
+    from robolearn.data.batching import Batch
+    from robolearn.data.reader import DemoFile
+
+    path = _dart_file(tmp_path / "dart.hdf5", [6, 3])
+    with DemoFile(path) as f:
+        ep = f.episode(1)
+        np.testing.assert_array_equal(ep.expert_actions, 2.0 * ep.actions + 1.0)
+    executed = DemoDataset([path], ["eef_pos"], seq_len=2)
+    labels = DemoDataset([path], ["eef_pos"], seq_len=2, action_key="expert_actions")
+    for i in range(len(labels)):
+        torch.testing.assert_close(labels[i]["actions"], 2.0 * executed[i]["actions"] + 1.0)
+    norm = labels.compute_normalizer()
+    assert norm.keys() == ["actions", "obs/eef_pos"]  # the name policies unnormalise
+    with DemoFile(path) as f:
+        all_labels = np.concatenate([f.episode(i).expert_actions for i in range(len(f))])
+    np.testing.assert_allclose(norm.stats["actions"].mean, all_labels.mean(0), rtol=1e-5)
+    labels.set_normalizer(norm)
+    raw = DemoDataset([path], ["eef_pos"], seq_len=2, action_key="expert_actions")[4]
+    np.testing.assert_allclose(
+        labels[4]["actions"].numpy(), norm.normalize("actions", raw["actions"].numpy()), rtol=1e-6
+    )
+    cached = DemoDataset(
+        [path], ["eef_pos"], seq_len=2, action_key="expert_actions", cache="low_dim"
+    )
+    cached.set_normalizer(norm)
+    batch = cached.__getitems__(list(range(len(cached))))
+    assert isinstance(batch, Batch)  # the fast path reads the labels too
+    expected = default_collate([labels[i] for i in range(len(labels))])
+    assert torch.equal(default_collate(list(batch))["actions"], expected["actions"])
+
+
+def test_expert_actions_from_a_file_without_them_is_a_clear_error(two_files):
+    with pytest.raises(DataError, match=r"expert_actions.*DART"):
+        DemoDataset([two_files[0]], ["eef_pos"], action_key="expert_actions")
+
+
+def test_episode_labels_must_match_the_actions():
+    from . import make_episode
+
+    ep = make_episode(4)
+    ep.expert_actions = ep.actions[:3]
+    with pytest.raises(DataError, match="expert_actions"):
+        ep.validate()
+    ep.expert_actions = np.full_like(ep.actions, np.nan)
+    with pytest.raises(DataError, match="expert_actions"):
+        ep.validate()

@@ -106,3 +106,69 @@ def test_act_before_reset_raises(env_of):
     env.reset(seed=0)
     with pytest.raises(RobolearnError, match="reset"):
         make_expert(env, np.random.default_rng(0)).act()
+
+
+def test_perturbation_off_changes_nothing_on_gives_clean_labels(env_of):
+    from robolearn.experts import Perturbation
+
+    env = env_of(PICK_PLACE)
+    plain = episode(env, 0, expert_seed=7, max_steps=40)["actions"]
+    zero = run_episode(
+        env,
+        make_expert(env, np.random.default_rng(7), Perturbation(0.0)),
+        reset_kwargs={"seed": 0},
+        max_steps=40,
+    )["actions"]
+    np.testing.assert_array_equal(plain, zero)  # std 0: the same stream, bit for bit
+
+    expert = make_expert(env, np.random.default_rng(7), Perturbation(0.2, 0.9))
+    obs, _ = env.reset(seed=0)
+    expert.reset()
+    executed, labels = [], []
+    for _ in range(40):
+        action = expert.act(obs)
+        executed.append(action.copy())
+        labels.append(expert.label.copy())
+        obs = env.step(action)[0]
+    executed, labels = np.array(executed), np.array(labels)
+    noise = executed[:, :3] - labels[:, :3]
+    assert np.all(np.abs(executed) <= 1.0)
+    np.testing.assert_array_equal(executed[:, 3:], labels[:, 3:])  # rotation, gripper clean
+    assert 0.05 < noise.std() < 0.4  # the noise is there, about its std
+    # AR(1) with rho 0.9: neighbouring steps' noise is strongly correlated
+    assert np.corrcoef(noise[1:, 0], noise[:-1, 0])[0, 1] > 0.5
+    # the expert corrects the drift: its labels differ from the unperturbed run's actions
+    assert not np.allclose(labels, plain)
+
+
+def test_transit_scope_perturbs_only_transit_moves(env_of):
+    from robolearn.experts import Perturbation
+
+    env = env_of(PICK_PLACE)
+    expert = make_expert(env, np.random.default_rng(3), Perturbation(0.2, 0.9, "transit"))
+    obs, _ = env.reset(seed=0)
+    expert.reset()
+    moved, transit = [], []
+    while not expert.done and len(moved) < env.unwrapped.task.horizon:
+        action = expert.act(obs)
+        moved.append(bool(np.any(action != expert.label)))
+        transit.append(expert._ctx.transit)
+        obs = env.step(action)[0]
+    moved, transit = np.array(moved), np.array(transit)
+    assert transit.any() and (~transit).any()
+    assert not moved[~transit].any()  # grasping, placing: the clean action is executed
+    assert moved[transit].mean() > 0.9
+
+
+@pytest.mark.parametrize(("std", "rho"), [(-0.1, 0.9), (float("nan"), 0.9), (0.1, 1.0)])
+def test_bad_perturbation_is_refused(std, rho):
+    from robolearn.data.collect import CollectSettings
+    from robolearn.errors import ConfigError
+    from robolearn.experts import Perturbation
+
+    with pytest.raises(ValueError, match="perturbation"):
+        Perturbation(std, rho)
+    with pytest.raises(ConfigError, match="perturb"):
+        CollectSettings(perturb=std, perturb_rho=rho)
+    with pytest.raises(ConfigError, match="scope"):
+        CollectSettings(perturb=0.1, perturb_scope="grasp")

@@ -130,6 +130,8 @@ def main() -> None:
     parser.add_argument("--image-episodes", type=int, default=None, help="default: --episodes")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_policies.json")
     args = parser.parse_args()
+    if args.dart_scope != "all" and not args.dart:
+        parser.error("--dart-scope needs --dart STD")
     import torch
 
     from robolearn.versions import versions

@@ -82,6 +82,7 @@ class DataConfig:
     compression: str | None = "gzip"
     seed: int = 0  # collection seed
     perturb: float = 0.0  # collect with DART noise (std on executed actions); 0: off
+    perturb_rho: float = 0.9
     perturb_scope: str = "all"  # all | transit (only the expert's transit moves)
     action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)
     train_split: str | None = "train"  # mask of the demos to train on (null: all)

@@ -12,7 +12,7 @@ import json
 import logging
 import multiprocessing as mp
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +84,35 @@ def is_complete(path: Path) -> bool:
     except DataError as exc:
         log.warning("%s is not a complete demo file (%s); it will be redone", path, exc)
         return False
+
+
+def perturb_of(collector: Mapping[str, Any]) -> tuple[float, float, str]:
+    """(std, rho, scope) of the DART noise a collector setting describes; clean is
+    ``(0.0, 0.0, "all")`` whatever rho/scope say (files without the settings count as clean)."""
+    std = float(collector.get("perturb", 0.0) or 0.0)
+    if std <= 0:
+        return 0.0, 0.0, "all"
+    return std, float(collector.get("perturb_rho", 0.9)), str(collector.get("perturb_scope", "all"))
+
+
+def check_perturb(path: Path, wanted: Mapping[str, Any]) -> None:
+    """Refuse a complete demo file collected with other DART noise than ``wanted`` asks
+    (keys ``perturb``, ``perturb_rho``, ``perturb_scope``), naming both settings."""
+    from robolearn.data.reader import DemoFile
+
+    with DemoFile(path) as f:
+        found = perturb_of((f.meta or {}).get("collector") or {})
+    want = perturb_of(wanted)
+    if not np.allclose(found[:2], want[:2], rtol=0, atol=1e-9) or found[2] != want[2]:
+
+        def show(p: tuple[float, float, str]) -> str:
+            return f"perturb={p[0]}" + (f" (rho {p[1]}, scope {p[2]})" if p[0] else "")
+
+        raise DataError(
+            f"demo file {path} was collected with {show(found)}, this run asks for "
+            f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1) or change "
+            "the perturb settings"
+        )
 
 
 def skills_from_phases(phases: Sequence[str]) -> list[tuple[str, int, int]]:
@@ -173,6 +202,7 @@ def collect_task(
     path = task_path(out_dir, task_id)
     report = TaskReport(task_id, str(path))
     if is_complete(path):
+        check_perturb(path, asdict(settings))  # a kept file must match what was asked for
         report.skipped = True
         return report
     start = time.perf_counter()

@@ -15,8 +15,8 @@ window covers steps ``[t - (frame_stack - 1), t + seq_len)``:
 Steps before 0 or after ``T - 1`` repeat the first or last real frame (robomimic's
 ``pad_same``). Images (uint8 ``(T, H, W, C)`` in the file) come out as uint8 **CHW** tensors
 ``(L, C, H, W)``, upright; low-dimensional obs and actions as float32, normalised if a
-:class:`~robolearn.data.normalizer.Normalizer` holds their key (``"obs/<key>"``,
-``action_key``). Each item also carries ``language`` (the demo's instruction, if
+:class:`~robolearn.data.normalizer.Normalizer` holds their key (``"obs/<key>"``;
+``"actions"`` for the actions, whichever ``action_key`` they are read from). Each item also carries ``language`` (the demo's instruction, if
 ``language=True``), ``task_id`` and ``timestep`` (``t``). An item depends only on its index.
 
 HDF5 files are opened lazily in each process (DataLoader workers included) and never pickled.

@@ -45,7 +45,6 @@ MASK = "mask"
 OBS = "obs"
 ACTIONS = "actions"
 EXPERT_ACTIONS = "expert_actions"  # clean expert labels of a perturbed (DART) demo
-ACTION_KEYS = (ACTIONS, EXPERT_ACTIONS)
 REWARDS = "rewards"
 DONES = "dones"
 STATES = "states"

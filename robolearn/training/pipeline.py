@@ -47,7 +47,14 @@ def cameras_for(obs_keys: list[str]) -> tuple[str, ...]:
 
 def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Path]:
     """The demo file of every task; missing ones are collected if ``data.collect_missing``."""
-    from robolearn.data.collect import CollectSettings, collect, is_complete, task_path
+    from robolearn.data import schema
+    from robolearn.data.collect import (
+        CollectSettings,
+        check_perturb,
+        collect,
+        is_complete,
+        task_path,
+    )
 
     paths = [task_path(data.root, t) for t in task_ids]
     missing = [t for t, p in zip(task_ids, paths) if not is_complete(p)]
@@ -65,36 +72,23 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
             seed=data.seed,
             compression=data.compression,
             perturb=data.perturb,
+            perturb_rho=data.perturb_rho,
             perturb_scope=data.perturb_scope,
         )
         log.info("collecting %d demos for each of %d tasks", data.demos_per_task, len(missing))
         reports = collect(missing, data.root, settings, workers=data.collect_workers)
         for r in reports:
             log.info("%s: %d demos from %d attempts", r.task_id, r.demos, r.attempts)
-    wanted = _perturb_of({"perturb": data.perturb, "perturb_scope": data.perturb_scope})
+    wanted = {k: getattr(data, k) for k in ("perturb", "perturb_rho", "perturb_scope")}
     for path in paths:
         check_perturb(path, wanted)
-    return paths
-
-
-def _perturb_of(settings: Any) -> tuple[float, str]:
-    std = float(settings.get("perturb", 0.0) or 0.0)
-    return std, str(settings.get("perturb_scope", "all")) if std > 0 else "all"
-
-
-def check_perturb(path: Path, wanted: tuple[float, str]) -> None:
-    """Refuse a reused demo file collected with other DART noise than ``data.perturb`` /
-    ``data.perturb_scope`` (files without the setting, e.g. robomimic's, count as clean)."""
-    from robolearn.data.reader import DemoFile
-
-    with DemoFile(path) as f:
-        found = _perturb_of((f.meta or {}).get("collector") or {})
-    if abs(found[0] - wanted[0]) > 1e-9 or found[1] != wanted[1]:
-        raise DataError(
-            f"demo file {path} was collected with perturb={found[0]} (scope {found[1]}), the "
-            f"config asks for data.perturb={wanted[0]} (scope {wanted[1]}); point data.root at "
-            "a folder for that setting (e.g. demos/lowdim_dart0.1) or change data.perturb"
+    if data.perturb > 0 and data.action_key == schema.ACTIONS:
+        log.warning(
+            "data.perturb=%s with data.action_key=actions trains on the noisy executed actions; "
+            "data.action_key=expert_actions learns the expert's corrections (DART)",
+            data.perturb,
         )
+    return paths
 
 
 def build_datasets(paths: list[Path], policy_cfg: Any, data: Any) -> tuple[Any, Any]:

@@ -133,12 +133,54 @@ def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp
     np.testing.assert_array_equal(ep.actions[:, 3:], ep.expert_actions[:, 3:])
 
     data = SimpleNamespace(
-        root=str(tmp_path), collect_missing=False, perturb=0.1, perturb_scope="all"
+        root=str(tmp_path),
+        collect_missing=False,
+        perturb=0.1,
+        perturb_rho=0.9,
+        perturb_scope="all",
+        action_key="expert_actions",
     )
     assert ensure_demos([TASK], data, ["eef_pos"]) == [task_path(tmp_path, TASK)]
     data.perturb = 0.0  # reusing DART demos for a plain run (or the reverse) is refused
-    with pytest.raises(DataError, match=r"perturb=0\.1.*data\.perturb=0\.0"):
+    with pytest.raises(DataError, match=r"perturb=0\.1 \(rho 0\.9, scope all\).*perturb=0\.0"):
         ensure_demos([TASK], data, ["eef_pos"])
     data.perturb, data.perturb_scope = 0.1, "transit"
     with pytest.raises(DataError, match=r"scope all.*scope transit"):
         ensure_demos([TASK], data, ["eef_pos"])
+    data.perturb_scope, data.perturb_rho = "all", 0.5
+    with pytest.raises(DataError, match=r"rho 0\.9.*rho 0\.5"):
+        ensure_demos([TASK], data, ["eef_pos"])
+    # the collector does not silently keep a file of another setting either
+    with pytest.raises(DataError, match=r"perturb=0\.1.*perturb=0\.0"):
+        collect([TASK], tmp_path, SMALL, workers=1, show_progress=False)
+
+    # training reads the clean labels when asked (normalised under the name "actions")
+    from robolearn.config import compose, to_dict
+    from robolearn.policies import config_from_dict
+    from robolearn.training.pipeline import build_datasets
+
+    def datasets(action_key):
+        cfg = compose(
+            "train",
+            [f"data.root={tmp_path}", "data.valid_split=null", f"data.action_key={action_key}"],
+        )
+        policy_cfg = config_from_dict(to_dict(cfg)["policy"])
+        return build_datasets([task_path(tmp_path, TASK)], policy_cfg, cfg.data)[0], policy_cfg
+
+    train, policy_cfg = datasets("expert_actions")
+    labels = ep.expert_actions[: policy_cfg.seq_len]
+    expected = train.normalizer.normalize("actions", labels)
+    np.testing.assert_allclose(train[0]["actions"].numpy(), expected, rtol=1e-5, atol=1e-6)
+    plain, _ = datasets("actions")
+    assert not np.allclose(plain[0]["actions"].numpy(), train[0]["actions"].numpy())
+
+
+def test_files_from_before_dart_count_as_clean(tmp_path):
+    from robolearn.data.collect import check_perturb
+    from robolearn.errors import DataError
+    from tests.data import write_file
+
+    path = write_file(tmp_path / "old.hdf5", [3])  # robolearn meta without a collector entry
+    check_perturb(path, {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"})
+    with pytest.raises(DataError, match=r"perturb=0\.0, this run asks for perturb=0\.2"):
+        check_perturb(path, {"perturb": 0.2, "perturb_rho": 0.9, "perturb_scope": "all"})

@@ -61,6 +61,12 @@ def _format(s: dict) -> str:
     ]
     lines += [f"    {k}: {shape} {dtype}" for k, (shape, dtype) in s["obs"].items()]
     lines.append(f"  actions: {s['actions'][0]} {s['actions'][1]}")
+    if s.get("dart"):
+        d = s["dart"]
+        lines.append(
+            f"  expert_actions: clean labels (DART perturb={d['perturb']}, rho "
+            f"{d['perturb_rho']}, scope {d['perturb_scope']})"
+        )
     lines.append(
         "  skills: "
         + ", ".join(

@@ -39,6 +39,7 @@ def summarize(path: str | Path) -> dict[str, Any]:
             },
             "obs": {k: [list(v.shape[1:]), str(v.dtype)] for k, v in first.obs.items()},
             "actions": [list(first.actions.shape[1:]), str(first.actions.dtype)],
+            "dart": _dart(getattr(f, "meta", None)) if first.expert_actions is not None else None,
             "success_rate": float(np.mean(successes)),
             "language": sorted(languages),
             "skills": {
@@ -47,6 +48,14 @@ def summarize(path: str | Path) -> dict[str, Any]:
             },
             "masks": {m: len(f.mask(m)) for m in ("train", "valid") if _has_mask(f, m)},
         }
+
+
+def _dart(meta: dict[str, Any] | None) -> dict[str, Any]:
+    """The DART noise a file with ``expert_actions`` was collected with."""
+    from robolearn.data.collect import perturb_of
+
+    std, rho, scope = perturb_of((meta or {}).get("collector") or {})
+    return {"perturb": std, "perturb_rho": rho, "perturb_scope": scope}
 
 
 def _has_mask(f: Any, name: str) -> bool:

@@ -114,7 +114,7 @@ def test_collect_cli_with_two_worker_processes(tmp_path):
     assert (tmp_path / "run" / "config.yaml").is_file()
 
 
-def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp_path):
+def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp_path, capsys):
     from types import SimpleNamespace
 
     from robolearn.data.reader import DemoFile
@@ -132,6 +132,10 @@ def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp
     assert 0.02 < noise.std() < 0.2
     np.testing.assert_array_equal(ep.actions[:, 3:], ep.expert_actions[:, 3:])
 
+    assert main(["demos", "info", str(task_path(tmp_path, TASK))]) == 0
+    assert "expert_actions: clean labels (DART perturb=0.1, rho 0.9, scope all)" in (
+        capsys.readouterr().out
+    )
     data = SimpleNamespace(
         root=str(tmp_path),
         collect_missing=False,

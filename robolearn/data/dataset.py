@@ -16,8 +16,9 @@ Steps before 0 or after ``T - 1`` repeat the first or last real frame (robomimic
 ``pad_same``). Images (uint8 ``(T, H, W, C)`` in the file) come out as uint8 **CHW** tensors
 ``(L, C, H, W)``, upright; low-dimensional obs and actions as float32, normalised if a
 :class:`~robolearn.data.normalizer.Normalizer` holds their key (``"obs/<key>"``;
-``"actions"`` for the actions, whichever ``action_key`` they are read from). Each item also carries ``language`` (the demo's instruction, if
-``language=True``), ``task_id`` and ``timestep`` (``t``). An item depends only on its index.
+``"actions"`` for the actions, whichever ``action_key`` they are read from). Each item also
+carries ``language`` (the demo's instruction, if ``language=True``), ``task_id`` and
+``timestep`` (``t``). An item depends only on its index.
 
 HDF5 files are opened lazily in each process (DataLoader workers included) and never pickled.
 ``cache="low_dim"`` keeps non-image arrays in RAM; ``cache="all"`` adds image arrays until

@@ -286,7 +286,7 @@ class DemoFile:
 
     def episode(self, name_or_index: str | int) -> Episode:
         """A whole demo as an :class:`Episode`."""
-        name = self.demo(name_or_index)
+        name, labels = self.demo(name_or_index), schema.EXPERT_ACTIONS
         length = self.length(name)
         obs = {key: self.read(name, f"{schema.OBS}/{key}") for key in self.obs_keys()}
         arrays = {}
@@ -308,11 +308,7 @@ class DemoFile:
             init_state=self.init_state(name),
             seed=self.seed(name),
             success=self.success(name),
-            expert_actions=(
-                self.read(name, schema.EXPERT_ACTIONS)
-                if schema.EXPERT_ACTIONS in self._group(name)
-                else None
-            ),
+            expert_actions=self.read(name, labels) if labels in self._group(name) else None,
         )
 
     # -- per-demo metadata -------------------------------------------------------------------

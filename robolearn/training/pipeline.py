@@ -56,6 +56,7 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
         task_path,
     )
 
+    perturb = {k: getattr(data, k) for k in ("perturb", "perturb_rho", "perturb_scope")}
     paths = [task_path(data.root, t) for t in task_ids]
     missing = [t for t, p in zip(task_ids, paths) if not is_complete(p)]
     if missing and not data.collect_missing:
@@ -71,17 +72,14 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
             object_state=True,
             seed=data.seed,
             compression=data.compression,
-            perturb=data.perturb,
-            perturb_rho=data.perturb_rho,
-            perturb_scope=data.perturb_scope,
+            **perturb,
         )
         log.info("collecting %d demos for each of %d tasks", data.demos_per_task, len(missing))
         reports = collect(missing, data.root, settings, workers=data.collect_workers)
         for r in reports:
             log.info("%s: %d demos from %d attempts", r.task_id, r.demos, r.attempts)
-    wanted = {k: getattr(data, k) for k in ("perturb", "perturb_rho", "perturb_scope")}
     for path in paths:
-        check_perturb(path, wanted)
+        check_perturb(path, perturb)
     if data.perturb > 0 and data.action_key == schema.ACTIONS:
         log.warning(
             "data.perturb=%s with data.action_key=actions trains on the noisy executed actions; "

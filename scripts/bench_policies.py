@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from robolearn.experts.base import PERTURB_SCOPES
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {"spatial": 0.90, "object": 0.90, "goal": 0.90, "long": 0.70}
 
@@ -120,7 +122,7 @@ def main() -> None:
     parser.add_argument(
         "--dart", type=float, default=None, help="collect with DART noise of this std"
     )
-    parser.add_argument("--dart-scope", default="all", choices=["all", "transit"])
+    parser.add_argument("--dart-scope", default="all", choices=list(PERTURB_SCOPES))
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -157,7 +159,7 @@ def main() -> None:
         steps = [f"train.steps={args.steps}"] if args.steps else []
         dart = []
         if args.dart:
-            tag = f"dart{args.dart:g}" + ("-transit" if args.dart_scope == "transit" else "")
+            tag = f"dart{args.dart:g}" + ("" if args.dart_scope == "all" else f"-{args.dart_scope}")
             name += f"-{tag}"
             dart = [f"data.root=demos/lowdim_{tag}", f"data.perturb={args.dart}",
                     f"data.perturb_scope={args.dart_scope}",

@@ -66,7 +66,7 @@ class CollectConfig:
     valid_fraction: float = 0.1
     perturb: float = 0.0  # DART noise on executed actions (std, action units); 0: off
     perturb_rho: float = 0.9
-    perturb_scope: str = "all"  # all | transit
+    perturb_scope: str = "all"  # all | transit | reach
     progress: bool = True
 
 
@@ -83,7 +83,7 @@ class DataConfig:
     seed: int = 0  # collection seed
     perturb: float = 0.0  # collect with DART noise (std on executed actions); 0: off
     perturb_rho: float = 0.9
-    perturb_scope: str = "all"  # all | transit (only the expert's transit moves)
+    perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
     action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)
     train_split: str | None = "train"  # mask of the demos to train on (null: all)
     valid_split: str | None = "valid"  # mask for the validation loss (null: none)

@@ -40,7 +40,7 @@ class CollectSettings:
     valid_fraction: float = 0.1
     perturb: float = 0.0  # DART: std of the correlated noise on executed actions (0: off)
     perturb_rho: float = 0.9  # its step-to-step correlation
-    perturb_scope: str = "all"  # all | transit (only the expert's transit moves)
+    perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
 
     def __post_init__(self) -> None:
         from robolearn.experts.base import Perturbation

@@ -158,7 +158,10 @@ class DemoDataset(Dataset):
             missing = [k for k in self.obs_keys if k not in available]
             if missing:
                 raise DataError(
-                    f"demo file {demo_file.path} has no obs key(s) {missing}; it has {available}"
+                    f"demo file {demo_file.path} has no obs key(s) {missing}; it has "
+                    f"{available}. Drop them from the policy's obs_keys, or re-collect the file "
+                    "(files from before a key existed: delete it and rerun; the same seed gives "
+                    "the same demos)"
                 )
             names = demo_file.mask(self.split) if self.split else demo_file.demo_names()
             if not names:

@@ -178,6 +178,10 @@ class RobolearnEnv(gym.Env):
             obs["object_state"] = self._object_state()
             # robosuite's `<object>_to_robot0_eef_pos` convention: what low-dim policies learn from
             obs["object_rel_pos"] = self._object_rel_pos(data.site_xpos[scene.eef_site])
+            # each fixture's root and each articulation's handle minus the end effector (world
+            # frame; empty without fixtures): where to grasp a drawer, door or knob
+            rel = scene.fixture_points_pos() - data.site_xpos[scene.eef_site]
+            obs["fixture_rel_pos"] = rel.reshape(-1).astype(np.float32)
         return obs
 
     def _object_rel_pos(self, eef: np.ndarray) -> np.ndarray:

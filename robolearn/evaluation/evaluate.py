@@ -37,6 +37,9 @@ SUFFIXES = ("_rgb", "_depth", "_seg")
 FPS = 20
 
 
+STATE_KEYS = ("object_state", "object_rel_pos", "fixture_rel_pos")
+
+
 def obs_config_for(spec: Any) -> dict[str, Any]:
     """The env observation config that produces a policy spec's observation keys."""
     cameras: list[str] = []
@@ -56,7 +59,8 @@ def obs_config_for(spec: Any) -> dict[str, Any]:
         **flags,
         "rgb": flags["rgb"] or not cameras,
         "proprio": True,
-        "object_state": "object_state" in spec.obs_shapes,
+        # the privileged-state keys come together (object_state, object_rel_pos, fixture_rel_pos)
+        "object_state": any(k in spec.obs_shapes for k in STATE_KEYS),
     }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from robolearn.errors import RobolearnError
-from robolearn.experts.motion import Controller, Style
+from robolearn.experts.motion import GRIP_OPEN, Controller, Style
 from robolearn.experts.planner import PlanStep, plan
 from robolearn.experts.primitives import Ctx, Motion, Step, recover, wait
 from robolearn.experts.skills import PHASES
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 4  # plan, execute, re-check the goal; re-plan what is still unsatisfied
 SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
 SETTLE_STEPS = 15  # ... or this many steps after the plan is done
-PERTURB_SCOPES = ("all", "transit")
+PERTURB_SCOPES = ("all", "transit", "reach")
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,9 @@ class Perturbation:
 
     std: float = 0.0  # stationary std of the noise (action units; 1 = POS_SCALE metres/step)
     rho: float = 0.9  # correlation from one step to the next
-    scope: str = "all"  # all | transit: only the expert's transit moves (not grasp/place/turn)
+    # all | transit: only the expert's transit moves (not grasp/place/turn) | reach: only while
+    # the gripper is open and holds nothing (the way to a grasp, not carrying or placing)
+    scope: str = "all"
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.std) and self.std >= 0.0):
@@ -105,14 +107,24 @@ class Expert:
         if self.perturb is None or self._noise_rng is None:
             return self.label
         p = self.perturb
-        if p.scope == "transit" and not (self._ctx is not None and self._ctx.transit):
-            self._noise = np.zeros(3)  # fine motion: clean; the next transit starts afresh
+        if not self._noisy_now(p.scope):
+            self._noise = np.zeros(3)  # out of scope: clean; the next noisy stretch starts afresh
             return self.label
         shock = self._noise_rng.normal(0.0, p.std, 3)
         self._noise = p.rho * self._noise + math.sqrt(1.0 - p.rho**2) * shock
         action = self.label.copy()
         action[:3] = np.clip(action[:3] + self._noise, -1.0, 1.0)
         return action
+
+    def _noisy_now(self, scope: str) -> bool:
+        ctx = self._ctx
+        if scope == "all":
+            return True
+        if ctx is None:
+            return False
+        if scope == "transit":
+            return bool(ctx.transit)
+        return ctx.held is None and ctx.grip == GRIP_OPEN  # reach
 
     def _clean_action(self) -> np.ndarray:
         if self._ctx is None or self._program is None:

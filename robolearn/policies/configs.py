@@ -11,7 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-LOW_DIM_KEYS = ("eef_pos", "eef_quat", "gripper_qpos", "object_state", "object_rel_pos")
+LOW_DIM_KEYS = (
+    "eef_pos",
+    "eef_quat",
+    "gripper_qpos",
+    "object_state",
+    "object_rel_pos",
+    "fixture_rel_pos",
+)
 
 
 @dataclass

@@ -119,6 +119,17 @@ class TaskScene(ManipulationEnv):
             for art in FIXTURES.get(fix.type).articulations:
                 jid = m.joint_name2id(f"{fix.name}_{art.joint}")
                 self.joint_info[f"{fix.name}.{art.name}"] = (int(m.jnt_qposadr[jid]), *art.range)
+        # fixture_rel_pos layout: per fixture (spec order) its root body, then the handle site
+        # of each of its articulations
+        self.fixture_points: list[tuple[str, int]] = []
+        for fix in self.spec.fixtures:
+            self.fixture_points.append(
+                ("body", m.body_name2id(self.task_fixtures[fix.name].root_body))
+            )
+            for art in FIXTURES.get(fix.type).articulations:
+                self.fixture_points.append(
+                    ("site", m.site_name2id(f"{fix.name}_{art.handle_site}"))
+                )
         robot = self.robots[0]
         self.arm_qpos_idx = np.array(robot._ref_joint_pos_indexes[:ARM_JOINTS])
         self.gripper_qpos_idx = np.array(robot._ref_gripper_joint_pos_indexes["right"])
@@ -186,6 +197,14 @@ class TaskScene(ManipulationEnv):
             n: np.concatenate([data.body_xpos[b], data.body_xquat[b]])
             for n, b in self.object_body.items()
         }
+
+    def fixture_points_pos(self) -> np.ndarray:
+        """World positions (n, 3) of the fixture points (see ``fixture_points``)."""
+        data = self.sim.data
+        out = np.zeros((len(self.fixture_points), 3))
+        for i, (kind, idx) in enumerate(self.fixture_points):
+            out[i] = data.body_xpos[idx] if kind == "body" else data.site_xpos[idx]
+        return out
 
     def joint_fractions(self) -> dict[str, float]:
         qpos = self.sim.data.qpos

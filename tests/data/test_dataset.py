@@ -285,6 +285,14 @@ def test_expert_action_labels_are_read_and_normalised_as_actions(tmp_path):
     assert torch.equal(default_collate(list(batch))["actions"], expected["actions"])
 
 
+def test_a_file_without_an_asked_obs_key_is_a_clear_error(two_files):
+    # e.g. a file collected before fixture_rel_pos existed: name the file, key and the way out
+    with pytest.raises(
+        DataError, match=r"a\.hdf5 has no obs key\(s\) \['fixture_rel_pos'\].*re-collect"
+    ):
+        DemoDataset([two_files[0]], ["eef_pos", "fixture_rel_pos"])
+
+
 def test_expert_actions_from_a_file_without_them_is_a_clear_error(two_files):
     with pytest.raises(DataError, match=r"expert_actions.*DART"):
         DemoDataset([two_files[0]], ["eef_pos"], action_key="expert_actions")

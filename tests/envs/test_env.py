@@ -165,3 +165,35 @@ def test_async_vector_env_renders_in_worker_processes():
         assert not np.array_equal(obs["agentview_rgb"][0], obs["agentview_rgb"][1])
     finally:
         venv.close()
+
+
+def test_fixture_rel_pos_points_at_roots_and_handles():
+    from robolearn.experts.view import SceneView
+    from robolearn.tasks.catalogue import FIXTURES
+    from robolearn.tasks.world import TABLE_Z
+
+    task = next(t for t in get_suite("goal").tasks if "drawer" in t.task_id)
+    env = RobolearnEnv(task, obs=LOW_DIM)
+    try:
+        obs, _ = env.reset(seed=0)
+        rel = obs["fixture_rel_pos"].reshape(-1, 3)
+        view = SceneView(env)
+        expected = []  # per fixture: its root, then each articulation's handle
+        for fix in task.fixtures:
+            expected.append(np.array([fix.pos[0], fix.pos[1], TABLE_Z]))
+            for art in FIXTURES.get(fix.type).articulations:
+                expected.append(view.handle_pos(f"{fix.name}.{art.name}"))
+        assert len(task.fixtures) == 3 and rel.shape == (6, 3)
+        np.testing.assert_allclose(rel, np.array(expected) - obs["eef_pos"], atol=1e-5)
+        moved, *_ = env.step(np.array([0.5, 0.0, 0.0, 0, 0, 0, -1.0]))
+        shift = moved["eef_pos"] - obs["eef_pos"]
+        assert np.linalg.norm(shift) > 1e-3
+        np.testing.assert_allclose(moved["fixture_rel_pos"].reshape(-1, 3), rel - shift, atol=1e-4)
+    finally:
+        env.close()
+    env = RobolearnEnv(get_suite("spatial").tasks[0], obs=LOW_DIM)
+    try:
+        obs, _ = env.reset(seed=0)
+        assert obs["fixture_rel_pos"].shape == (0,)  # no fixtures in the spatial scenes
+    finally:
+        env.close()

@@ -69,6 +69,9 @@ def test_obs_config_follows_the_policy_keys():
     assert cfg["cameras"] == ("agentview", "wrist") and cfg["image_size"] == 96
     assert cfg["rgb"] and cfg["depth"] and not cfg["object_state"]
     assert obs_config_for(LOW_DIM)["object_state"] and obs_config_for(LOW_DIM)["cameras"] == ()
+    # relative positions alone (no absolute object_state) still need the state observations
+    relative = PolicySpec({"eef_pos": (3,), "fixture_rel_pos": (18,)}, (), 7)
+    assert obs_config_for(relative)["object_state"]
 
 
 def test_results_aggregate_per_task_and_table():

@@ -141,23 +141,29 @@ def test_perturbation_off_changes_nothing_on_gives_clean_labels(env_of):
     assert not np.allclose(labels, plain)
 
 
-def test_transit_scope_perturbs_only_transit_moves(env_of):
+@pytest.mark.parametrize("scope", ["transit", "reach"])
+def test_scoped_noise_perturbs_only_its_moves(env_of, scope):
     from robolearn.experts import Perturbation
+    from robolearn.experts.motion import GRIP_OPEN
 
     env = env_of(PICK_PLACE)
-    expert = make_expert(env, np.random.default_rng(3), Perturbation(0.2, 0.9, "transit"))
+    expert = make_expert(env, np.random.default_rng(3), Perturbation(0.2, 0.9, scope))
     obs, _ = env.reset(seed=0)
     expert.reset()
-    moved, transit = [], []
+    moved, inside = [], []
     while not expert.done and len(moved) < env.unwrapped.task.horizon:
         action = expert.act(obs)
         moved.append(bool(np.any(action != expert.label)))
-        transit.append(expert._ctx.transit)
+        ctx = expert._ctx
+        # transit: the expert's flights; reach: open and empty-handed, until the grasp
+        inside.append(
+            ctx.transit if scope == "transit" else ctx.held is None and ctx.grip == GRIP_OPEN
+        )
         obs = env.step(action)[0]
-    moved, transit = np.array(moved), np.array(transit)
-    assert transit.any() and (~transit).any()
-    assert not moved[~transit].any()  # grasping, placing: the clean action is executed
-    assert moved[transit].mean() > 0.9
+    moved, inside = np.array(moved), np.array(inside)
+    assert inside.any() and (~inside).any()
+    assert not moved[~inside].any()  # out of scope: the clean action is executed
+    assert moved[inside].mean() > 0.9
 
 
 @pytest.mark.parametrize(("std", "rho"), [(-0.1, 0.9), (float("nan"), 0.9), (0.1, 1.0)])

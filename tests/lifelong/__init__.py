@@ -35,6 +35,7 @@ def task_episode(
             "gripper_qpos": grip,
             "object_state": obj,
             "object_rel_pos": obj[:, :6] - np.tile(eef, 2),
+            "fixture_rel_pos": obj[:, 3:6] - eef,
         },
         actions=actions,
         rewards=np.zeros(length),

@@ -29,6 +29,7 @@ def make_episode(rng: np.random.Generator, length: int, size: int, language: str
             "gripper_qpos": grip,
             "object_state": objects,
             "object_rel_pos": objects[:, :6] - np.tile(eef, 2),
+            "fixture_rel_pos": np.zeros((length, 0), np.float32),  # a scene without fixtures
             "agentview_rgb": images,
             "wrist_rgb": images[:, ::-1].copy(),
         },

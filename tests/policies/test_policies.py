@@ -64,6 +64,7 @@ def raw_obs(batch: int, seed: int = 0, objects: int = OBJECT_DIMS) -> dict:
         "gripper_qpos": rng.uniform(0, 0.04, (batch, 2)).astype(np.float32),
         "object_state": rng.normal(size=(batch, objects)).astype(np.float32),
         "object_rel_pos": rng.normal(size=(batch, 6)).astype(np.float32),
+        "fixture_rel_pos": np.zeros((batch, 0), np.float32),
         "agentview_rgb": rng.integers(0, 255, (batch, 16, 16, 3), dtype=np.uint8),
         "wrist_rgb": rng.integers(0, 255, (batch, 16, 16, 3), dtype=np.uint8),
         "language": ["put the cube in the basket"] * batch,

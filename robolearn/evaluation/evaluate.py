@@ -35,9 +35,7 @@ from robolearn.seeding import derive_seed
 log = logging.getLogger(__name__)
 SUFFIXES = ("_rgb", "_depth", "_seg")
 FPS = 20
-
-
-STATE_KEYS = ("object_state", "object_rel_pos", "fixture_rel_pos")
+STATE_KEYS = ("object_state", "object_rel_pos", "fixture_rel_pos")  # privileged state
 
 
 def obs_config_for(spec: Any) -> dict[str, Any]:
@@ -59,7 +57,7 @@ def obs_config_for(spec: Any) -> dict[str, Any]:
         **flags,
         "rgb": flags["rgb"] or not cameras,
         "proprio": True,
-        # the privileged-state keys come together (object_state, object_rel_pos, fixture_rel_pos)
+        # the env emits the privileged-state keys together
         "object_state": any(k in spec.obs_shapes for k in STATE_KEYS),
     }
 

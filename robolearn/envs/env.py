@@ -175,13 +175,15 @@ class RobolearnEnv(gym.Env):
             obs["gripper_qpos"] = data.qpos[scene.gripper_qpos_idx].astype(np.float32)
             obs["joint_pos"] = data.qpos[scene.arm_qpos_idx].astype(np.float32)
         if cfg.object_state:
+            eef = data.site_xpos[scene.eef_site]
             obs["object_state"] = self._object_state()
             # robosuite's `<object>_to_robot0_eef_pos` convention: what low-dim policies learn from
-            obs["object_rel_pos"] = self._object_rel_pos(data.site_xpos[scene.eef_site])
+            obs["object_rel_pos"] = self._object_rel_pos(eef)
             # each fixture's root and each articulation's handle minus the end effector (world
             # frame; empty without fixtures): where to grasp a drawer, door or knob
-            rel = scene.fixture_points_pos() - data.site_xpos[scene.eef_site]
-            obs["fixture_rel_pos"] = rel.reshape(-1).astype(np.float32)
+            obs["fixture_rel_pos"] = (
+                (scene.fixture_points_pos() - eef).reshape(-1).astype(np.float32)
+            )
         return obs
 
     def _object_rel_pos(self, eef: np.ndarray) -> np.ndarray:

@@ -117,14 +117,14 @@ class Expert:
         return action
 
     def _noisy_now(self, scope: str) -> bool:
+        """Whether the step just planned is in the perturbation's scope."""
         ctx = self._ctx
-        if scope == "all":
-            return True
-        if ctx is None:
-            return False
+        assert ctx is not None  # _clean_action ran (and raises without a context)
         if scope == "transit":
             return bool(ctx.transit)
-        return ctx.held is None and ctx.grip == GRIP_OPEN  # reach
+        if scope == "reach":
+            return ctx.held is None and ctx.grip == GRIP_OPEN
+        return True  # all
 
     def _clean_action(self) -> np.ndarray:
         if self._ctx is None or self._program is None:

@@ -38,7 +38,7 @@ from robosuite.environments.manipulation.manipulation_env import ManipulationEnv
 from robosuite.models.arenas import TableArena  # noqa: E402
 from robosuite.models.tasks import ManipulationTask  # noqa: E402
 
-from robolearn.sim.objects import make_fixture, make_object  # noqa: E402
+from robolearn.sim.objects import make_fixture, make_object, prefixed  # noqa: E402
 
 TOPDOWN_POS = (0.0, 0.0, TABLE_Z + 1.0)
 TOPDOWN_QUAT = (0.7071068, 0.0, 0.0, 0.7071068)  # looking straight down, image up = +x
@@ -128,7 +128,7 @@ class TaskScene(ManipulationEnv):
             )
             for art in FIXTURES.get(fix.type).articulations:
                 self.fixture_points.append(
-                    ("site", m.site_name2id(f"{fix.name}_{art.handle_site}"))
+                    ("site", m.site_name2id(prefixed(fix.name, art.handle_site)))
                 )
         robot = self.robots[0]
         self.arm_qpos_idx = np.array(robot._ref_joint_pos_indexes[:ARM_JOINTS])

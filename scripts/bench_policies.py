@@ -1,7 +1,7 @@
 """Policy quality benchmark: success rates of trained policies per suite, in one run.
 
     .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
-        [--steps N] [--dart STD] [--episodes 20] [--image] [--image-steps 3000]
+        [--steps N] [--dart STD] [--miss P] [--episodes 20] [--image] [--image-steps 3000]
         [--out docs/bench_policies.json]
 
 1. ``bc_mlp`` on low-dim state (proprio + object state), multitask over each suite's 10
@@ -11,7 +11,9 @@
    With ``--dart STD`` the demos are collected with DART noise of that std (into
    ``demos/lowdim_dart<STD>``, ``--dart-scope transit``: ``..._dart<STD>-transit``) and the
    policy learns the expert's clean labels (``data.action_key=expert_actions``); rows
-   ``bc_mlp-<suite>-dart<STD>[-transit]``.
+   ``bc_mlp-<suite>-dart<STD>[-transit]``. With ``--miss P`` they are recovery demos: a
+   pick's first attempt misses on purpose with probability P and the expert retries (the
+   miss itself is masked out of training); folder and row get ``-miss<P>``.
 2. With ``--image``: ``bc_transformer`` (LIBERO's ResNet-T) on agentview + wrist RGB at a small
    size on this CPU (``--image-size``, narrow ResNet), on ``--image-suite``; demos are
    collected with cameras into ``demos/image<size>``.
@@ -123,6 +125,10 @@ def main() -> None:
         "--dart", type=float, default=None, help="collect with DART noise of this std"
     )
     parser.add_argument("--dart-scope", default="all", choices=list(PERTURB_SCOPES))
+    parser.add_argument(
+        "--miss", type=float, default=None,
+        help="recovery demos: probability a pick's first attempt misses on purpose",
+    )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -157,14 +163,20 @@ def main() -> None:
         # a non-default step count is its own run (and row), beside the default's
         name = f"bc_mlp-{suite}" + (f"-{args.steps // 1000}k" if args.steps else "")
         steps = [f"train.steps={args.steps}"] if args.steps else []
-        dart = []
+        tags, extra = [], []
         if args.dart:
-            tag = f"dart{args.dart:g}" + ("" if args.dart_scope == "all" else f"-{args.dart_scope}")
-            name += f"-{tag}"
-            dart = [f"data.root=demos/lowdim_{tag}", f"data.perturb={args.dart}",
-                    f"data.perturb_scope={args.dart_scope}",
-                    "data.action_key=expert_actions"]  # fmt: skip
-        overrides = [f"suite={suite}", *steps, *dart, *common]
+            tags.append(
+                f"dart{args.dart:g}" + ("" if args.dart_scope == "all" else f"-{args.dart_scope}")
+            )
+            extra += [f"data.perturb={args.dart}", f"data.perturb_scope={args.dart_scope}",
+                      "data.action_key=expert_actions"]  # fmt: skip
+        if args.miss:
+            tags.append(f"miss{args.miss:g}")
+            extra.append(f"data.miss={args.miss}")
+        if tags:  # one demo folder (and row) per collection setting
+            name += "-" + "-".join(tags)
+            extra.append(f"data.root=demos/lowdim_{'-'.join(tags)}")
+        overrides = [f"suite={suite}", *steps, *extra, *common]
         report["runs"][name] = {"suite": suite, **run(name, overrides)}
         write(report, args.out)
     if args.image:

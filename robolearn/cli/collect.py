@@ -23,6 +23,7 @@ def run(cfg: Any) -> int:
         perturb=cfg.perturb,
         perturb_rho=cfg.perturb_rho,
         perturb_scope=cfg.perturb_scope,
+        miss=cfg.miss,
     )
     reports = collect(task_ids, cfg.out_dir, settings, cfg.workers, cfg.progress)
     width = max(len(r.task_id) for r in reports)

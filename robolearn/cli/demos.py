@@ -67,6 +67,12 @@ def _format(s: dict) -> str:
             f"  expert_actions: clean labels (DART perturb={d['perturb']}, rho "
             f"{d['perturb_rho']}, scope {d['perturb_scope']})"
         )
+    if s.get("recovery"):
+        r = s["recovery"]
+        lines.append(
+            f"  action_mask: {r['demos_with_miss']} demos with a deliberate miss, "
+            f"{r['masked_steps']} steps not learned from"
+        )
     lines.append(
         "  skills: "
         + ", ".join(

@@ -67,6 +67,7 @@ class CollectConfig:
     perturb: float = 0.0  # DART noise on executed actions (std, action units); 0: off
     perturb_rho: float = 0.9
     perturb_scope: str = "all"  # all | transit | reach
+    miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
     progress: bool = True
 
 
@@ -84,6 +85,7 @@ class DataConfig:
     perturb: float = 0.0  # collect with DART noise (std on executed actions); 0: off
     perturb_rho: float = 0.9
     perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
+    miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
     action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)
     train_split: str | None = "train"  # mask of the demos to train on (null: all)
     valid_split: str | None = "valid"  # mask for the validation loss (null: none)

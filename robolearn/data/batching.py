@@ -7,7 +7,8 @@ time. It applies when every requested key is low-dimensional and held by the RAM
 result is a :class:`Batch`: a sequence of per-item dicts (built on access), so any DataLoader with the
 default ``collate_fn`` works as before, that also carries the collated batch, which
 :func:`collate` hands over without re-stacking. Values equal ``default_collate`` of the
-items exactly (tested): padding repeats the first/last real frame, masks mark real steps.
+items exactly (tested): padding repeats the first/last real frame, masks mark real steps
+(and, for actions, steps to learn from).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class FlatCache:
         self.arrays = {
             k: np.concatenate([dataset._cache[(d, k)] for d in range(len(lengths))]) for k in keys
         }
+        self.learn = np.ones(int(lengths.sum()), dtype=bool)  # False: a deliberate mistake
+        for d, learn in dataset._learn.items():
+            self.learn[self.offsets[d] : self.offsets[d] + lengths[d]] = learn
 
 
 def fast_path_keys(dataset: Any) -> list[str] | None:
@@ -71,7 +75,7 @@ def gather_batch(dataset: Any, flat: FlatCache, indices: Any) -> dict[str, Any]:
         "obs": {k: take(f"{schema.OBS}/{k}", rows) for k in dataset.obs_keys},
         "actions": take(dataset.action_key, action_rows),
         "pad_mask": mask,
-        "action_pad_mask": mask[:, history:].clone(),
+        "action_pad_mask": mask[:, history:] & torch.from_numpy(flat.learn[action_rows]),
         "task_id": [dataset._demos[d][4] for d in demo],
         "timestep": torch.from_numpy(start.copy()),
     }

@@ -41,12 +41,13 @@ class CollectSettings:
     perturb: float = 0.0  # DART: std of the correlated noise on executed actions (0: off)
     perturb_rho: float = 0.9  # its step-to-step correlation
     perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
+    miss: float = 0.0  # recovery demos: probability of a deliberate first-attempt grasp miss
 
     def __post_init__(self) -> None:
         from robolearn.experts.base import Perturbation
 
         try:
-            Perturbation(self.perturb, self.perturb_rho, self.perturb_scope)
+            Perturbation(self.perturb, self.perturb_rho, self.perturb_scope, self.miss)
         except ValueError as exc:
             raise ConfigError(f"collect settings perturb*: {exc}") from exc
 
@@ -86,32 +87,43 @@ def is_complete(path: Path) -> bool:
         return False
 
 
-def perturb_of(collector: Mapping[str, Any]) -> tuple[float, float, str]:
-    """(std, rho, scope) of the DART noise a collector setting describes; clean is
-    ``(0.0, 0.0, "all")`` whatever rho/scope say (files without the settings count as clean)."""
+PERTURB_KEYS = ("perturb", "perturb_rho", "perturb_scope", "miss")
+
+
+def perturb_of(collector: Mapping[str, Any]) -> tuple[float, float, str, float]:
+    """(std, rho, scope, miss) of the DART noise and deliberate misses a collector setting
+    describes; without noise rho/scope read ``(0.0, "all")`` whatever they say (files without
+    the settings count as clean)."""
     std = float(collector.get("perturb", 0.0) or 0.0)
+    miss = float(collector.get("miss", 0.0) or 0.0)
     if std <= 0:
-        return 0.0, 0.0, "all"
-    return std, float(collector.get("perturb_rho", 0.9)), str(collector.get("perturb_scope", "all"))
+        return 0.0, 0.0, "all", miss
+    rho, scope = (
+        float(collector.get("perturb_rho", 0.9)),
+        str(collector.get("perturb_scope", "all")),
+    )
+    return std, rho, scope, miss
 
 
 def check_perturb(path: Path, wanted: Mapping[str, Any]) -> None:
-    """Refuse a complete demo file collected with other DART noise than ``wanted`` asks
-    (keys ``perturb``, ``perturb_rho``, ``perturb_scope``), naming both settings."""
+    """Refuse a complete demo file collected with other DART noise or deliberate misses than
+    ``wanted`` asks (keys :data:`PERTURB_KEYS`), naming both settings."""
     from robolearn.data.reader import DemoFile
 
     with DemoFile(path) as f:
         found = perturb_of((f.meta or {}).get("collector") or {})
     want = perturb_of(wanted)
-    if not np.allclose(found[:2], want[:2], rtol=0, atol=1e-9) or found[2] != want[2]:
+    numbers = [found[0], found[1], found[3]], [want[0], want[1], want[3]]
+    if not np.allclose(*numbers, rtol=0, atol=1e-9) or found[2] != want[2]:
 
-        def show(p: tuple[float, float, str]) -> str:
-            return f"perturb={p[0]}" + (f" (rho {p[1]}, scope {p[2]})" if p[0] else "")
+        def show(p: tuple[float, float, str, float]) -> str:
+            noise = f"perturb={p[0]}" + (f" (rho {p[1]}, scope {p[2]})" if p[0] else "")
+            return noise + (f", miss={p[3]}" if p[3] else "")
 
         raise DataError(
             f"demo file {path} was collected with {show(found)}, this run asks for "
             f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1) or change "
-            "the perturb settings"
+            "the perturb/miss settings"
         )
 
 
@@ -131,15 +143,17 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
 
     robomimic convention: ``obs[t]`` and ``states[t]`` are before ``actions[t]``;
     ``rewards[t]`` follows it; ``dones`` is 1 at the last step only. ``actions`` are what
-    was executed; a perturbed expert's clean labels go to ``expert_actions``.
+    was executed; a perturbed expert's clean labels go to ``expert_actions``, and with
+    deliberate misses which steps to learn from goes to ``action_mask``.
     """
+    perturb = getattr(expert, "perturb", None)
     from robolearn.data.episode import Episode
 
     obs, info = env.reset(seed=seed)
     expert.reset()
     base = env.unwrapped
     frames: dict[str, list[np.ndarray]] = {k: [] for k in obs}
-    actions, labels, rewards, states, phases = [], [], [], [], []
+    actions, labels, rewards, states, phases, learn = [], [], [], [], [], []
     held = 0
     for _ in range(max_steps):
         for key, value in obs.items():
@@ -150,6 +164,7 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
         obs, reward, terminated, truncated, info = env.step(action)
         actions.append(action)
         labels.append(np.asarray(getattr(expert, "label", action), dtype=np.float32))
+        learn.append(bool(getattr(expert, "learn", True)))
         rewards.append(reward)
         held = held + 1 if info["is_success"] else 0
         if held >= SUCCESS_HOLD or truncated or (expert.done and held == 0):
@@ -169,7 +184,8 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
         init_state=init.to_dict() if init is not None else None,
         seed=seed,
         success=solved,
-        expert_actions=np.stack(labels) if getattr(expert, "perturb", None) else None,
+        expert_actions=np.stack(labels) if perturb is not None and perturb.std > 0 else None,
+        action_mask=np.asarray(learn) if perturb is not None and perturb.miss > 0 else None,
     )
     return episode, solved
 
@@ -215,7 +231,9 @@ def collect_task(
         "image_convention": "upright",
         "collector": asdict(settings),
     }
-    perturb = Perturbation(settings.perturb, settings.perturb_rho, settings.perturb_scope)
+    perturb = Perturbation(
+        settings.perturb, settings.perturb_rho, settings.perturb_scope, settings.miss
+    )
     max_attempts = max(1, int(np.ceil(settings.demos_per_task * settings.max_attempts_factor)))
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

@@ -10,7 +10,12 @@ window covers steps ``[t - (frame_stack - 1), t + seq_len)``:
 - ``actions``: ``(seq_len, A)``, the actions of steps ``[t, t + seq_len)``. (robomimic also
   prepends ``frame_stack - 1`` past actions; identical when ``frame_stack == 1``.)
 - ``pad_mask``: ``(frame_stack - 1 + seq_len,)`` bool, True where the obs frame is real;
-  ``action_pad_mask``: ``(seq_len,)`` bool, the same for actions (``pad_mask[frame_stack-1:]``).
+  ``action_pad_mask``: ``(seq_len,)`` bool, the same for actions (``pad_mask[frame_stack-1:]``),
+  also False on a recovery demo's deliberate mistakes (its ``action_mask``), which get no loss.
+
+Recovery demos (collected with ``miss > 0``) mark the steps of a deliberate miss in
+``action_mask``; no window starts on one (their actions are no label), later windows keep
+the states after it (the expert's lift, release and retry).
 
 Steps before 0 or after ``T - 1`` repeat the first or last real frame (robomimic's
 ``pad_same``). Images (uint8 ``(T, H, W, C)`` in the file) come out as uint8 **CHW** tensors
@@ -122,6 +127,7 @@ class DemoDataset(Dataset):
         self.frame_keys: frozenset[str] = frozenset()  # per-frame arrays (ndim >= 3): never low-dim
         # per demo: file index, name, length, language, task id
         self._demos: list[tuple[int, str, int, str, str]] = []
+        self._learn: dict[int, np.ndarray] = {}  # demo -> action_mask (recovery demos only)
         self._check_and_list_demos()
         counts = np.array(
             [
@@ -136,6 +142,12 @@ class DemoDataset(Dataset):
             np.cumsum(counts) - counts, counts
         )
         self._start = starts + offset
+        if self._learn:  # no window starts on a deliberate mistake (its action is no label)
+            keep = np.ones(len(self._start), dtype=bool)
+            for d, learn in self._learn.items():
+                rows = np.flatnonzero(self._demo_of == d)
+                keep[rows] = learn[self._start[rows]]
+            self._demo_of, self._start = self._demo_of[keep], self._start[keep]
         if len(self._demo_of) == 0:
             raise DataError(
                 f"no windows of seq_len={seq_len}, frame_stack={frame_stack} fit the demos of "
@@ -197,6 +209,9 @@ class DemoDataset(Dataset):
             task_id = demo_file.task_id
             for name in names:
                 lang = demo_file.language(name) if self.language else ""
+                learn = demo_file.action_mask(name)
+                if learn is not None and not learn.all():
+                    self._learn[len(self._demos)] = learn
                 self._demos.append((i, name, demo_file.length(name), lang, task_id))
         self.image_keys = frozenset(image_keys or ())
         self.frame_keys = frozenset(frame_keys | self.image_keys)
@@ -303,11 +318,15 @@ class DemoDataset(Dataset):
         actions = self._window(d, self.action_key, t, end, 0, after)
         pad_mask = torch.zeros(history + self.seq_len, dtype=torch.bool)
         pad_mask[before : history + self.seq_len - after] = True
+        action_mask = pad_mask[history:].clone()
+        learn = self._learn.get(d)
+        if learn is not None:  # no loss on a deliberate mistake's actions
+            action_mask[: end - t] &= torch.from_numpy(learn[t:end])
         item: dict[str, Any] = {
             "obs": obs,
             "actions": actions,
             "pad_mask": pad_mask,
-            "action_pad_mask": pad_mask[history:].clone(),
+            "action_pad_mask": action_mask,
             "task_id": task_id,
             "timestep": t,
         }

@@ -38,6 +38,7 @@ class Episode:
     seed: int | None = None
     success: bool = True
     expert_actions: np.ndarray | None = None  # clean labels when execution was perturbed
+    action_mask: np.ndarray | None = None  # (T,) bool: False on deliberate mistakes
 
     def __len__(self) -> int:
         return int(np.shape(self.actions)[0]) if np.ndim(self.actions) else 0
@@ -63,6 +64,13 @@ class Episode:
                 raise DataError(
                     f"episode key 'expert_actions' must be finite and shaped like 'actions' "
                     f"{actions.shape}, got {labels.shape}"
+                )
+        if self.action_mask is not None:
+            mask = np.asarray(self.action_mask)
+            if mask.shape != (length,) or not np.all((mask == 0) | (mask == 1)):
+                raise DataError(
+                    f"episode key 'action_mask' must be ({length},) of 0/1 (one per action), "
+                    f"got shape {mask.shape}"
                 )
         self._check("rewards", np.asarray(self.rewards), length, ndim=1)
         self._check("dones", np.asarray(self.dones), length, ndim=1)

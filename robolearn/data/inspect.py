@@ -20,6 +20,7 @@ def summarize(path: str | Path) -> dict[str, Any]:
         skill_counts: Counter[str] = Counter()
         skill_steps: dict[str, list[int]] = defaultdict(list)
         successes, languages = [], set()
+        masks = [getattr(f, "action_mask", lambda _: None)(name) for name in names]
         for name in names:
             for skill, start, end in f.skills(name):
                 skill_counts[skill] += 1
@@ -40,6 +41,7 @@ def summarize(path: str | Path) -> dict[str, Any]:
             "obs": {k: [list(v.shape[1:]), str(v.dtype)] for k, v in first.obs.items()},
             "actions": [list(first.actions.shape[1:]), str(first.actions.dtype)],
             "dart": _dart(getattr(f, "meta", None)) if first.expert_actions is not None else None,
+            "recovery": _recovery(masks),
             "success_rate": float(np.mean(successes)),
             "language": sorted(languages),
             "skills": {
@@ -50,11 +52,22 @@ def summarize(path: str | Path) -> dict[str, Any]:
         }
 
 
+def _recovery(masks: list[Any]) -> dict[str, int] | None:
+    """How many demos hold a deliberate miss and how many steps are masked (recovery demos)."""
+    if all(m is None for m in masks):
+        return None
+    held = [m for m in masks if m is not None]
+    return {
+        "demos_with_miss": sum(int(not m.all()) for m in held),
+        "masked_steps": sum(int((~m).sum()) for m in held),
+    }
+
+
 def _dart(meta: dict[str, Any] | None) -> dict[str, Any]:
     """The DART noise a file with ``expert_actions`` was collected with."""
     from robolearn.data.collect import perturb_of
 
-    std, rho, scope = perturb_of((meta or {}).get("collector") or {})
+    std, rho, scope, _ = perturb_of((meta or {}).get("collector") or {})
     return {"perturb": std, "perturb_rho": rho, "perturb_scope": scope}
 
 

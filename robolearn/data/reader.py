@@ -309,7 +309,16 @@ class DemoFile:
             seed=self.seed(name),
             success=self.success(name),
             expert_actions=self.read(name, labels) if labels in self._group(name) else None,
+            action_mask=self.action_mask(name),
         )
+
+    def action_mask(self, name: str | int) -> np.ndarray | None:
+        """(T,) bool, False on a recovery demo's deliberate mistakes; None when the demo has
+        no ``action_mask`` (every action is one to learn from)."""
+        name = self.demo(name)
+        if schema.ACTION_MASK not in self._group(name):
+            return None
+        return self.read(name, schema.ACTION_MASK).astype(bool)
 
     # -- per-demo metadata -------------------------------------------------------------------
     def _attr(self, name: str, key: str) -> Any:

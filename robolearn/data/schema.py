@@ -11,6 +11,9 @@ A robolearn demo file is an HDF5 file in robomimic's layout, so robomimic's tool
     data/demo_<i>/actions               (T, A)    float32 or float64: what was executed
     data/demo_<i>/expert_actions        (T, A)    optional: the expert's clean labels when the
                                                   collector perturbed execution (DART)
+    data/demo_<i>/action_mask           (T,)      optional uint8: 0 where the step was a
+                                                  deliberate mistake (a recovery demo's miss),
+                                                  not to be learned from; 1 elsewhere
     data/demo_<i>/rewards               (T,)
     data/demo_<i>/dones                 (T,)      uint8 0/1 (read back as bool)
     data/demo_<i>/states                (T, S)    float64 flattened simulator states
@@ -45,6 +48,7 @@ MASK = "mask"
 OBS = "obs"
 ACTIONS = "actions"
 EXPERT_ACTIONS = "expert_actions"  # clean expert labels of a perturbed (DART) demo
+ACTION_MASK = "action_mask"  # 0 on a recovery demo's deliberate mistakes, 1 elsewhere
 REWARDS = "rewards"
 DONES = "dones"
 STATES = "states"

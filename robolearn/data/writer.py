@@ -156,6 +156,8 @@ class DemoWriter:
         group.create_dataset(schema.ACTIONS, data=np.asarray(ep.actions))
         if ep.expert_actions is not None:
             group.create_dataset(schema.EXPERT_ACTIONS, data=np.asarray(ep.expert_actions))
+        if ep.action_mask is not None:
+            group.create_dataset(schema.ACTION_MASK, data=np.asarray(ep.action_mask, np.uint8))
         group.create_dataset(schema.REWARDS, data=np.asarray(ep.rewards))
         group.create_dataset(schema.DONES, data=np.asarray(ep.dones).astype(np.uint8))
         group.create_dataset(schema.STATES, data=np.asarray(ep.states, dtype=np.float64))

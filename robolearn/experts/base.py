@@ -48,8 +48,18 @@ class Perturbation:
     # all | transit: only the expert's transit moves (not grasp/place/turn) | reach: only while
     # the gripper is open and holds nothing (the way to a grasp, not carrying or placing)
     scope: str = "all"
+    # Recovery demonstrations: the probability that a pick's first attempt descends 3-5 cm
+    # beside its grasp point and closes on purpose, then lifts, lets go and retries (the
+    # expert's own retry). ``Expert.learn`` is False on the deliberate steps.
+    miss: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.std > 0 or self.miss > 0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.miss) and 0.0 <= self.miss <= 1.0):
+            raise ValueError(f"perturbation miss must be a probability in [0, 1], got {self.miss}")
         if not (math.isfinite(self.std) and self.std >= 0.0):
             raise ValueError(f"perturbation std must be >= 0, got {self.std}")
         if not 0.0 <= self.rho < 1.0:
@@ -64,7 +74,8 @@ class Expert:
     """A scripted oracle for one env: ``reset()`` after each ``env.reset``, then ``act``.
 
     With a :class:`Perturbation`, ``act`` returns the perturbed action to execute and
-    ``label`` the expert's clean action; without one both are the same.
+    ``label`` the expert's clean action; without one both are the same. ``learn`` says
+    whether the step is one to learn from (False on a deliberate miss).
     """
 
     def __init__(
@@ -85,16 +96,21 @@ class Expert:
         self._ctx: Ctx | None = None
         self._program: Motion | None = None
         self._hold: np.ndarray | None = None
-        self.perturb = perturb if perturb is not None and perturb.std > 0 else None
-        # Its own stream, so an unperturbed expert draws exactly what it always drew.
-        self._noise_rng = np.random.default_rng(rng.integers(2**63)) if self.perturb else None
+        self.perturb = perturb if perturb is not None and perturb.active else None
+        # Their own streams, so an unperturbed expert draws exactly what it always drew.
+        p = self.perturb
+        self._noise_rng = np.random.default_rng(rng.integers(2**63)) if p and p.std > 0 else None
+        self._miss_rng = np.random.default_rng(rng.integers(2**63)) if p and p.miss > 0 else None
         self._noise = np.zeros(3)
         self.label = np.zeros(7, dtype=np.float32)
+        self.learn = True  # False while the step is a deliberate mistake (Perturbation.miss)
 
     def reset(self) -> None:
         """Start a new plan from the env's current (just reset) state with a fresh style."""
         self.style = Style.sample(self.rng)
         self._ctx = Ctx(self.view, Controller(self.style, self.rng), self.style, self.rng)
+        if self.perturb is not None and self._miss_rng is not None:
+            self._ctx.miss, self._ctx.miss_rng = self.perturb.miss, self._miss_rng
         self._ctx.sync()
         self._program = self._solve(self._ctx)
         self.phase, self.done, self._hold = PHASES[0], False, None
@@ -104,6 +120,8 @@ class Expert:
         """The next action (7,) in [-1, 1] to execute; ``phase`` then names the step's skill
         phase and ``label`` holds the expert's clean action (see :class:`Perturbation`)."""
         self.label = self._clean_action()
+        assert self._ctx is not None  # _clean_action raises without one
+        self.learn = not self._ctx.deliberate
         if self.perturb is None or self._noise_rng is None:
             return self.label
         p = self.perturb

@@ -80,6 +80,12 @@ class Ctx:
     # lean as the grip site comes within TIP_RAMP (m) of the grasp point, in proportion.
     tip: tuple[np.ndarray, float, np.ndarray] | None = None
     transit: bool = False  # whether the last action was a transit move's (see Controller)
+    # Recovery demonstrations: the probability that a pick's first attempt deliberately aims
+    # off the grasp point (see skills.pick), drawn from miss_rng; while such a deliberate
+    # mistake is acted out, ``deliberate`` is True (those steps are not to be learned from).
+    miss: float = 0.0
+    miss_rng: np.random.Generator | None = None
+    deliberate: bool = False
     _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _last_target: np.ndarray | None = None
 

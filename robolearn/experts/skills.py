@@ -7,6 +7,7 @@ registered in :data:`SKILLS` under its name. Phase labels come from :data:`PHASE
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -32,6 +33,8 @@ PHASES = (
 )
 SKILLS: Registry[Callable[..., Motion]] = Registry("expert skill")
 UP = np.array([0.0, 0.0, 1.0])
+MISS_OFFSET = (0.03, 0.05)  # m: how far off its grasp point a deliberate miss aims (uniform)
+MISS_SPREAD = math.pi / 4  # rad: its direction, about square to the fingers' closing line
 
 
 def _obj_lifted(ctx: Ctx, name: str, rest_z: float, eef_rise: float) -> bool:
@@ -53,10 +56,13 @@ def pick(
     """Grasp object ``name`` from the top and lift it; retries a missed grasp.
 
     ``psi`` fixes the closing yaw of round objects (to lay them down along an axis later);
-    ``high`` grips near the top (for lowering it into a narrow opening).
+    ``high`` grips near the top (for lowering it into a narrow opening). With ``ctx.miss``
+    the first attempt may descend beside the grasp point and close there on purpose
+    (``ctx.deliberate`` while it does): the lift, the release and the retry that follow are
+    the recovery a learned policy needs after a grasp of its own goes wrong.
     """
     view, style = ctx.view, ctx.style
-    for _ in range(attempts):
+    for attempt in range(attempts):
         ctx.grip, ctx.held = GRIP_OPEN, None
         ctx.unfreeze()
         grasp = view.grasp(name, towards, psi, high)
@@ -69,12 +75,18 @@ def pick(
         grasp = view.grasp(name, towards, psi, high)
         ctx.aim(grasp.psi, exact=psi is not None)
         ctx.tip = _tip(grasp)
-        yield from move(ctx, grasp.point, "reach", tol=0.006, rot_tol=0.05, max_steps=60, speed=0.6)
+        point = grasp.point
+        if attempt == 0 and _miss_now(ctx):
+            point = grasp.point + _miss_offset(ctx, grasp.psi)
+            ctx.deliberate = True
+        yield from move(ctx, point, "reach", tol=0.006, rot_tol=0.05, max_steps=60, speed=0.6)
         rest_z = float(view.obj_box(name).center[2])
         start_z = float(view.eef_pos[2])
         ctx.freeze()
         ctx.tip = None
-        yield from close_grip(ctx, grasp.point, style.grasp_wait)
+        yield from close_grip(ctx, point, style.grasp_wait)
+        if ctx.deliberate:  # a deliberate miss may land a finger on the object: not stuck
+            ctx.deliberate = ctx.stuck = False
         up = grasp.point + np.array([0.0, 0.0, style.lift_height])
         yield from move(ctx, up, "lift", tol=0.02, max_steps=40, speed=0.7)
         if _obj_lifted(ctx, name, rest_z, float(view.eef_pos[2]) - start_z):
@@ -83,6 +95,21 @@ def pick(
         ctx.grip = GRIP_OPEN
         yield from wait(ctx, 5, "release")
     return False
+
+
+def _miss_now(ctx: Ctx) -> bool:
+    return ctx.miss > 0 and ctx.miss_rng is not None and bool(ctx.miss_rng.random() < ctx.miss)
+
+
+def _miss_offset(ctx: Ctx, psi: float) -> np.ndarray:
+    """A horizontal offset of MISS_OFFSET m, within MISS_SPREAD of square to the closing
+    line at yaw ``psi``, to either side."""
+    rng = ctx.miss_rng
+    assert rng is not None  # _miss_now drew from it
+    side = 1.0 if rng.random() < 0.5 else -1.0
+    angle = psi + side * math.pi / 2 + rng.uniform(-MISS_SPREAD, MISS_SPREAD)
+    dist = rng.uniform(*MISS_OFFSET)
+    return np.array([dist * math.cos(angle), dist * math.sin(angle), 0.0])
 
 
 def _tip(grasp: Grasp) -> tuple[np.ndarray, float, np.ndarray] | None:

@@ -49,6 +49,7 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
     """The demo file of every task; missing ones are collected if ``data.collect_missing``."""
     from robolearn.data import schema
     from robolearn.data.collect import (
+        PERTURB_KEYS,
         CollectSettings,
         check_perturb,
         collect,
@@ -56,7 +57,7 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
         task_path,
     )
 
-    perturb = {k: getattr(data, k) for k in ("perturb", "perturb_rho", "perturb_scope")}
+    perturb = {k: getattr(data, k) for k in PERTURB_KEYS}
     paths = [task_path(data.root, t) for t in task_ids]
     missing = [t for t, p in zip(task_ids, paths) if not is_complete(p)]
     if missing and not data.collect_missing:

@@ -142,6 +142,7 @@ def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp
         perturb=0.1,
         perturb_rho=0.9,
         perturb_scope="all",
+        miss=0.0,
         action_key="expert_actions",
     )
     assert ensure_demos([TASK], data, ["eef_pos"]) == [task_path(tmp_path, TASK)]

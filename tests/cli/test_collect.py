@@ -189,3 +189,29 @@ def test_files_from_before_dart_count_as_clean(tmp_path):
     check_perturb(path, {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"})
     with pytest.raises(DataError, match=r"perturb=0\.0, this run asks for perturb=0\.2"):
         check_perturb(path, {"perturb": 0.2, "perturb_rho": 0.9, "perturb_scope": "all"})
+
+
+def test_recovery_collection_stores_the_action_mask_and_checks_the_setting(tmp_path, capsys):
+    from robolearn.data.collect import check_perturb
+    from robolearn.data.reader import DemoFile
+    from robolearn.errors import DataError
+
+    settings = CollectSettings(demos_per_task=2, cameras=(), seed=0, miss=1.0)
+    (report,) = collect([TASK], tmp_path, settings, workers=1, show_progress=False)
+    assert report.demos == 2
+    path = task_path(tmp_path, TASK)
+    with DemoFile(path) as f:
+        assert f.meta["collector"]["miss"] == 1.0
+        episodes = [f.episode(i) for i in range(len(f))]
+    for ep in episodes:
+        assert ep.expert_actions is None  # no noise: the executed actions are the labels
+        assert ep.action_mask is not None and ep.action_mask.shape == (len(ep),)
+        assert 0 < (~ep.action_mask).sum() < len(ep)  # each pick's first attempt was a miss
+    assert main(["demos", "info", str(path)]) == 0
+    out = capsys.readouterr().out
+    masked = sum(int((~ep.action_mask).sum()) for ep in episodes)
+    assert f"action_mask: 2 demos with a deliberate miss, {masked} steps" in out
+    keys = {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"}
+    check_perturb(path, {**keys, "miss": 1.0})
+    with pytest.raises(DataError, match=r"miss=1\.0, this run asks for perturb=0\.0;"):
+        check_perturb(path, {**keys, "miss": 0.0})  # plain training does not reuse them

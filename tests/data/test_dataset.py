@@ -308,3 +308,65 @@ def test_episode_labels_must_match_the_actions():
     ep.expert_actions = np.full_like(ep.actions, np.nan)
     with pytest.raises(DataError, match="expert_actions"):
         ep.validate()
+
+
+def _recovery_file(path, lengths, masked):
+    """A demo file whose episode i masks the steps ``masked[i]`` (a deliberate miss)."""
+    from robolearn.data.schema import make_env_args, make_robolearn_meta
+    from robolearn.data.writer import DemoWriter
+
+    from . import make_episode
+
+    env_args = make_env_args("object/a-v1", {"cameras": ["agentview"], "image_size": 4}, 20)
+    meta = make_robolearn_meta({"task_id": "object/a-v1", "language": "a"}, cameras=["agentview"])
+    with DemoWriter(path, env_args, meta) as writer:
+        for i, length in enumerate(lengths):
+            ep = make_episode(length, base=100.0 * i)
+            ep.action_mask = np.ones(length, dtype=bool)
+            ep.action_mask[list(masked[i])] = False
+            writer.add(ep)
+    return path
+
+
+@pytest.mark.parametrize("cache", ["none", "low_dim"])
+def test_deliberate_mistakes_start_no_window_and_get_no_loss(tmp_path, cache):
+    from torch.utils.data import default_collate
+
+    from robolearn.data.batching import Batch
+    from robolearn.data.reader import DemoFile
+
+    # demo 0 (8 steps) masks steps 2-4; demo 1 (5 steps) masks nothing
+    path = _recovery_file(tmp_path / "miss.hdf5", [8, 5], [range(2, 5), ()])
+    with DemoFile(path) as f:
+        assert f.action_mask(0).tolist() == [1, 1, 0, 0, 0, 1, 1, 1]
+        assert f.episode(0).action_mask.tolist() == [1, 1, 0, 0, 0, 1, 1, 1]
+        assert f.action_mask(1).all()
+    ds = DemoDataset([path], ["eef_pos"], seq_len=3, cache=cache)
+    starts = [(ds.index_info(i)[1], ds.index_info(i)[2]) for i in range(len(ds))]
+    demo0 = [t for name, t in starts if name == "demo_0"]
+    assert demo0 == [0, 1, 5, 6, 7]  # no window starts on steps 2, 3, 4
+    assert len(ds) == 5 + 5
+    by_start = {t: ds[i] for i, (name, t) in enumerate(starts) if name == "demo_0"}
+    assert by_start[0]["action_pad_mask"].tolist() == [True, True, False]  # step 2 masked
+    assert by_start[1]["action_pad_mask"].tolist() == [True, False, False]
+    assert by_start[6]["action_pad_mask"].tolist() == [True, True, False]  # end padding
+    assert by_start[0]["actions"][:, 0].tolist() == [0.5, 1.5, 2.5]  # values untouched
+    items = [ds[i] for i in range(len(ds))]
+    batch = ds.__getitems__(list(range(len(ds))))
+    assert isinstance(batch, Batch) == (cache == "low_dim")
+    got = default_collate(list(batch)) if cache == "none" else batch.collated
+    expected = default_collate(items)
+    for key in ("actions", "action_pad_mask", "pad_mask", "timestep"):
+        assert torch.equal(got[key], expected[key]), key
+
+
+def test_episode_action_mask_must_be_one_flag_per_action():
+    from . import make_episode
+
+    ep = make_episode(4)
+    ep.action_mask = np.ones(3, dtype=bool)
+    with pytest.raises(DataError, match=r"action_mask.*\(4,\)"):
+        ep.validate()
+    ep.action_mask = np.array([0, 1, 2, 1])
+    with pytest.raises(DataError, match="action_mask"):
+        ep.validate()

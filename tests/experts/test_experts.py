@@ -166,6 +166,56 @@ def test_scoped_noise_perturbs_only_its_moves(env_of, scope):
     assert moved[inside].mean() > 0.9
 
 
+def test_a_deliberate_miss_is_masked_and_the_expert_retries(env_of):
+    from robolearn.data.collect import skills_from_phases
+    from robolearn.experts import Perturbation
+
+    env = env_of(PICK_PLACE)
+    # seed 5: the miss closes beside the bowl's rim (with other seeds it may still pinch it)
+    expert = make_expert(env, np.random.default_rng(5), Perturbation(miss=1.0))
+    obs, info = env.reset(seed=0)
+    expert.reset()
+    learn, phases = [], []
+    for _ in range(env.unwrapped.task.horizon):
+        action = expert.act(obs)
+        learn.append(expert.learn)
+        phases.append(expert.phase)
+        obs, _, _, _, info = env.step(action)
+        if expert.done:
+            break
+    learn = np.array(learn)
+    assert info["is_success"]  # the retry succeeds
+    masked = np.flatnonzero(~learn)
+    assert masked.size > 5 and np.all(np.diff(masked) == 1)  # one contiguous deliberate miss
+    runs = skills_from_phases(phases)
+    grasps = [(s, e) for name, s, e in runs if name == "grasp"]
+    assert len(grasps) == 2  # the miss and the retry
+    (s0, e0), (s1, e1) = grasps
+    assert not learn[s0:e0].any() and learn[s1:e1].all()  # closing beside it is masked
+    between = [name for name, s, _ in runs if e0 <= s < s1]
+    assert between[:2] == ["lift", "release"] and "reach" in between  # lift, let go, retry
+    assert learn[e0:].all()  # the recovery is learned from
+    # an expert without misses never masks a step and draws what it always drew
+    plain = episode(env, 0, expert_seed=7, max_steps=40)["actions"]
+    zero = make_expert(env, np.random.default_rng(7), Perturbation(miss=0.0))
+    assert zero.perturb is None
+    np.testing.assert_array_equal(
+        plain, run_episode(env, zero, reset_kwargs={"seed": 0}, max_steps=40)["actions"]
+    )
+
+
+@pytest.mark.parametrize("miss", [-0.1, 1.5, float("nan")])
+def test_bad_miss_probability_is_refused(miss):
+    from robolearn.data.collect import CollectSettings
+    from robolearn.errors import ConfigError
+    from robolearn.experts import Perturbation
+
+    with pytest.raises(ValueError, match="miss"):
+        Perturbation(miss=miss)
+    with pytest.raises(ConfigError, match="miss"):
+        CollectSettings(miss=miss)
+
+
 @pytest.mark.parametrize(("std", "rho"), [(-0.1, 0.9), (float("nan"), 0.9), (0.1, 1.0)])
 def test_bad_perturbation_is_refused(std, rho):
     from robolearn.data.collect import CollectSettings

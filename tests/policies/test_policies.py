@@ -317,3 +317,19 @@ def test_standardised_language_separates_instructions_and_survives_save_load(dem
     torch.testing.assert_close(loaded.lang_mean, policy.lang_mean, atol=0, rtol=0)
     loaded.reset()
     np.testing.assert_array_equal(np.stack(before), np.stack([loaded.act(o) for o in obs]))
+
+
+def test_gmm_log_prob_equals_torch_distributions():
+    from torch.distributions import Categorical, Independent, MixtureSameFamily, Normal
+
+    from robolearn.policies.heads import gmm_log_prob
+
+    g = torch.Generator().manual_seed(0)
+    means = torch.randn(4, 3, 5, 7, generator=g)
+    stds = torch.rand(4, 3, 5, 7, generator=g) + 0.01
+    logits = torch.randn(4, 3, 5, generator=g)
+    target = torch.randn(4, 3, 7, generator=g)
+    dist = MixtureSameFamily(Categorical(logits=logits), Independent(Normal(means, stds), 1))
+    torch.testing.assert_close(
+        gmm_log_prob(means, stds, logits, target), dist.log_prob(target), rtol=1e-5, atol=1e-4
+    )

@@ -207,6 +207,10 @@ class Policy(nn.Module):
     @torch.no_grad()
     def act(self, obs: Mapping[str, Any]) -> np.ndarray:
         """Actions (B, A) for a batch of raw observations; see the module docstring."""
+        if self._slots and not bool(self._fresh.any()) and all(k in obs for k in self.cfg.obs_keys):
+            planned = self._planned(len(obs[self.cfg.obs_keys[0]]) if self.cfg.obs_keys else None)
+            if planned is not None:  # mid-chunk: the next planned actions, no forward pass
+                return self.unnormalize_action(planned)
         x = self.prepare(obs)
         batch = next(iter(x.values())).shape[0] if x else len(obs.get("language", []))
         if batch != self._slots:
@@ -215,11 +219,13 @@ class Policy(nn.Module):
             self._init_state(batch)
         lang = self.embed_language(obs.get("language"), batch)
         was_training = self.training
-        self.eval()
+        if was_training:
+            self.eval()
         try:
             action = self._act(x, lang, self._fresh.to(self.device))
         finally:
-            self.train(was_training)
+            if was_training:
+                self.train()
         self._fresh = torch.zeros(batch, dtype=torch.bool)
         return self.unnormalize_action(action)
 
@@ -255,6 +261,12 @@ class Policy(nn.Module):
 
     def _check_rollout(self) -> None:
         """Raise ConfigError when the rollout-time keys are inconsistent with the config."""
+
+    def _planned(self, batch: int | None) -> torch.Tensor | None:
+        """The next actions (B, A), normalised, when every slot is inside a chunk it already
+        planned and no observation is needed to continue it (else None: act runs ``_act``).
+        Policies that never execute chunks open loop keep this default."""
+        return None
 
     def _init_state(self, batch: int) -> None:
         """Allocate per-slot rollout state for ``batch`` env slots."""

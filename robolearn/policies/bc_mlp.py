@@ -98,6 +98,18 @@ class BCMLP(Policy):
         weights = torch.exp(m * ages.float())[None] * self._valid
         return (now * weights[..., None]).sum(1) / weights.sum(1, keepdim=True)
 
+    def _planned(self, batch: int | None) -> torch.Tensor | None:
+        # Mid-chunk every step's action is already known; with a history (frame_stack > 1)
+        # each frame must still be pushed, so only frame_stack == 1 skips the forward pass.
+        if self.cfg.execute <= 1 or self.cfg.frame_stack > 1 or self._plan is None:
+            return None
+        if batch != self._slots or bool((self._plan_step % self.cfg.execute == 0).any()):
+            return None
+        idx = self._plan_step.to(self._plan.device)
+        action = self._plan[torch.arange(self._slots, device=self._plan.device), idx]
+        self._plan_step += 1
+        return action
+
     def _act_open_loop(self, features: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
         """Execute ``execute`` actions of each predicted chunk before predicting anew (per
         slot: a slot replans when its chunk is used up or its episode starts)."""

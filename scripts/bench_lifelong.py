@@ -45,6 +45,13 @@ def compose_sweep(args: argparse.Namespace) -> Any:
     return compose("lifelong", [f"suite={args.suite}", f"lifelong={learner}", *args.overrides])
 
 
+def episodes_note(episodes: int) -> str:
+    from robolearn.config import compose
+
+    default = int(compose("lifelong").eval.episodes_per_task)
+    return "the default" if episodes == default else f"the default is {default}"
+
+
 def collect_demos(args: argparse.Namespace) -> None:
     from robolearn.lifelong.ordering import make_ordering
     from robolearn.tasks.suites import get_suite
@@ -90,14 +97,14 @@ def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, A
     lines = [
         "# Lifelong benchmark (scripts/bench_lifelong.py)",
         "",
-        f"{meta['date']}, {meta['cpus']} CPUs shared with other jobs, {meta['platform']}.",
+        f"{meta['date']}, {meta['cpus']} CPUs, {meta['platform']}.",
         "",
         f"**Scale.** Suite `{args.suite}`, {s['tasks']} tasks per ordering. Runs: {runs}; model "
         f"seed 0. Per task: {s['epochs']} epochs of batch {s['batch_size']} on "
         f"{s['demos_per_task']} scripted demos (90% train, 10% valid); policy `{s['policy']}` "
         f"{s['hidden']} with a {s['head']} head on low-dim observations; rollouts with "
-        f"{s['episodes']} episodes per task evaluation (reduced from the default 5 to fit the "
-        f"time), up to the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
+        f"{s['episodes']} episodes per task evaluation ({episodes_note(s['episodes'])}), up to "
+        "the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
         f"and after each task on every seen task; the kept checkpoint is chosen by "
         f"`{s['select_by']}` on held-out demos, never on the test rollouts. LIBERO: 50 epochs, "
         "20 episodes, ResNet-T on images, human demos, 3 seeds.",

@@ -146,9 +146,9 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
     was executed; a perturbed expert's clean labels go to ``expert_actions``, and with
     deliberate misses which steps to learn from goes to ``action_mask``.
     """
-    perturb = getattr(expert, "perturb", None)
     from robolearn.data.episode import Episode
 
+    perturb = getattr(expert, "perturb", None)
     obs, info = env.reset(seed=seed)
     expert.reset()
     base = env.unwrapped

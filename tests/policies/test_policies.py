@@ -272,6 +272,33 @@ def test_open_loop_execution_replays_each_chunk_then_replans(demo_file):
         build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
 
 
+def test_mid_chunk_steps_skip_the_network_with_the_same_actions(demo_file, monkeypatch):
+    cfg = tiny_config("bc_mlp")
+    cfg.frame_stack, cfg.execute = 1, 3  # no history: mid-chunk steps need no observation
+    ds = dataset_for(cfg, demo_file)
+    torch.manual_seed(0)
+    policy = build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+    policy.eval()
+    obs = [raw_obs(2, seed=s) for s in range(7)]
+    with torch.no_grad():  # what the head predicts from each replanning step's observation
+        chunks = {}
+        for t in (0, 3, 6):
+            x = policy.prepare(obs[t])
+            lang = policy.embed_language(obs[t]["language"], 2)
+            feats = policy._features(policy.low_dim(x)[:, None], lang)
+            chunks[t] = policy.unnormalize_action(policy.head.act(feats))
+    prepared = []
+    real_prepare = policy.prepare
+    monkeypatch.setattr(policy, "prepare", lambda o: prepared.append(1) or real_prepare(o))
+    policy.reset()
+    for t, o in enumerate(obs):
+        np.testing.assert_allclose(policy.act(o), chunks[t - t % 3][:, t % 3], atol=1e-5)
+    assert len(prepared) == 3  # only at steps 0, 3 and 6
+    policy.reset([0])  # a new episode in one slot: that step runs the network again
+    policy.act(obs[0])
+    assert len(prepared) == 4
+
+
 def test_rollout_keys_change_on_a_trained_policy_and_nothing_else(demo_file, tmp_path):
     policy, _ = make_policy("bc_mlp", demo_file)  # seq_len 3
     save_policy(policy, tmp_path / "ckpt")

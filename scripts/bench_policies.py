@@ -1,7 +1,7 @@
 """Policy quality benchmark: success rates of trained policies per suite, in one run.
 
     .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
-        [--steps N] [--dart STD] [--miss P] [--episodes 20] [--image] [--image-steps 3000]
+        [--steps N] [--dart STD] [--miss P] [--seed N] [--episodes 20] [--image] [--image-steps 3000]
         [--out docs/bench_policies.json]
 
 1. ``bc_mlp`` on low-dim state (proprio + object state), multitask over each suite's 10
@@ -129,6 +129,9 @@ def main() -> None:
         "--miss", type=float, default=None,
         help="recovery demos: probability a pick's first attempt misses on purpose",
     )  # fmt: skip
+    parser.add_argument(
+        "--seed", type=int, default=0, help="train.seed (init, batch order): rows get -seed<N>"
+    )
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -176,6 +179,9 @@ def main() -> None:
         if tags:  # one demo folder (and row) per collection setting
             name += "-" + "-".join(tags)
             extra.append(f"data.root=demos/lowdim_{'-'.join(tags)}")
+        if args.seed:  # the seed-to-seed spread of a row
+            name += f"-seed{args.seed}"
+            extra.append(f"train.seed={args.seed}")
         overrides = [f"suite={suite}", *steps, *extra, *common]
         report["runs"][name] = {"suite": suite, **run(name, overrides)}
         write(report, args.out)

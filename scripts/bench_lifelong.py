@@ -104,7 +104,7 @@ def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, A
         f"{s['demos_per_task']} scripted demos (90% train, 10% valid); policy `{s['policy']}` "
         f"{s['hidden']} with a {s['head']} head on low-dim observations; rollouts with "
         f"{s['episodes']} episodes per task evaluation ({episodes_note(s['episodes'])}), up to "
-        "the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
+        f"the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
         f"and after each task on every seen task; the kept checkpoint is chosen by "
         f"`{s['select_by']}` on held-out demos, never on the test rollouts. LIBERO: 50 epochs, "
         "20 episodes, ResNet-T on images, human demos, 3 seeds.",

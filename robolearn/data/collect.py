@@ -49,7 +49,7 @@ class CollectSettings:
         try:
             Perturbation(self.perturb, self.perturb_rho, self.perturb_scope, self.miss)
         except ValueError as exc:
-            raise ConfigError(f"collect settings perturb*: {exc}") from exc
+            raise ConfigError(f"collect settings perturb*/miss: {exc}") from exc
 
 
 @dataclass
@@ -122,8 +122,8 @@ def check_perturb(path: Path, wanted: Mapping[str, Any]) -> None:
 
         raise DataError(
             f"demo file {path} was collected with {show(found)}, this run asks for "
-            f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1) or change "
-            "the perturb/miss settings"
+            f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1, "
+            "demos/lowdim_miss0.5) or change the perturb/miss settings"
         )
 
 

@@ -210,6 +210,11 @@ class DemoDataset(Dataset):
             for name in names:
                 lang = demo_file.language(name) if self.language else ""
                 learn = demo_file.action_mask(name)
+                if learn is not None and learn.shape != (demo_file.length(name),):
+                    raise DataError(
+                        f"demo file {demo_file.path}: data/{name}/action_mask has shape "
+                        f"{learn.shape}, the demo {demo_file.length(name)} steps; re-collect it"
+                    )
                 if learn is not None and not learn.all():
                     self._learn[len(self._demos)] = learn
                 self._demos.append((i, name, demo_file.length(name), lang, task_id))

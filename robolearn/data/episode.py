@@ -70,7 +70,7 @@ class Episode:
             if mask.shape != (length,) or not np.all((mask == 0) | (mask == 1)):
                 raise DataError(
                     f"episode key 'action_mask' must be ({length},) of 0/1 (one per action), "
-                    f"got shape {mask.shape}"
+                    f"got shape {mask.shape} with values {np.unique(mask)[:5].tolist()}"
                 )
         self._check("rewards", np.asarray(self.rewards), length, ndim=1)
         self._check("dones", np.asarray(self.dones), length, ndim=1)

@@ -97,10 +97,12 @@ class Expert:
         self._program: Motion | None = None
         self._hold: np.ndarray | None = None
         self.perturb = perturb if perturb is not None and perturb.active else None
-        # Their own streams, so an unperturbed expert draws exactly what it always drew.
+        # Their own streams, so an unperturbed expert draws exactly what it always drew. The
+        # miss stream is spawned (rng's draws stay the same): with misses, every choice but
+        # the deliberate miss itself is the one the same seed makes without them.
         p = self.perturb
         self._noise_rng = np.random.default_rng(rng.integers(2**63)) if p and p.std > 0 else None
-        self._miss_rng = np.random.default_rng(rng.integers(2**63)) if p and p.miss > 0 else None
+        self._miss_rng = rng.spawn(1)[0] if p and p.miss > 0 else None
         self._noise = np.zeros(3)
         self.label = np.zeros(7, dtype=np.float32)
         self.learn = True  # False while the step is a deliberate mistake (Perturbation.miss)

@@ -35,6 +35,10 @@ SKILLS: Registry[Callable[..., Motion]] = Registry("expert skill")
 UP = np.array([0.0, 0.0, 1.0])
 MISS_OFFSET = (0.03, 0.05)  # m: how far off its grasp point a deliberate miss aims (uniform)
 MISS_SPREAD = math.pi / 4  # rad: its direction, about square to the fingers' closing line
+# A rim grasp (its point this far from the object's centre) closes along the radius, so a miss
+# sideways would pinch the rim further along: it aims this far outwards instead (uniform, m).
+RIM_GRASP = 0.02
+RIM_MISS_OFFSET = (0.05, 0.07)
 
 
 def _obj_lifted(ctx: Ctx, name: str, rest_z: float, eef_rise: float) -> bool:
@@ -62,7 +66,8 @@ def pick(
     the recovery a learned policy needs after a grasp of its own goes wrong.
     """
     view, style = ctx.view, ctx.style
-    for attempt in range(attempts):
+    attempt = 0
+    while attempt < attempts:
         ctx.grip, ctx.held = GRIP_OPEN, None
         ctx.unfreeze()
         grasp = view.grasp(name, towards, psi, high)
@@ -77,8 +82,9 @@ def pick(
         ctx.tip = _tip(grasp)
         point = grasp.point
         if attempt == 0 and _miss_now(ctx):
-            point = grasp.point + _miss_offset(ctx, grasp.psi)
+            point = grasp.point + _miss_offset(ctx, grasp, view.obj_box(name).center)
             ctx.deliberate = True
+            attempts += 1  # the deliberate miss does not use up a real attempt
         yield from move(ctx, point, "reach", tol=0.006, rot_tol=0.05, max_steps=60, speed=0.6)
         rest_z = float(view.obj_box(name).center[2])
         start_z = float(view.eef_pos[2])
@@ -94,6 +100,7 @@ def pick(
             return True
         ctx.grip = GRIP_OPEN
         yield from wait(ctx, 5, "release")
+        attempt += 1
     return False
 
 
@@ -101,14 +108,21 @@ def _miss_now(ctx: Ctx) -> bool:
     return ctx.miss > 0 and ctx.miss_rng is not None and bool(ctx.miss_rng.random() < ctx.miss)
 
 
-def _miss_offset(ctx: Ctx, psi: float) -> np.ndarray:
-    """A horizontal offset of MISS_OFFSET m, within MISS_SPREAD of square to the closing
-    line at yaw ``psi``, to either side."""
+def _miss_offset(ctx: Ctx, grasp: Grasp, center: np.ndarray) -> np.ndarray:
+    """A horizontal offset that makes the fingers close on air: MISS_OFFSET m within
+    MISS_SPREAD of square to the closing line (yaw ``grasp.psi``), to either side; for a rim
+    grasp RIM_MISS_OFFSET m outwards from the object's centre, within MISS_SPREAD."""
     rng = ctx.miss_rng
     assert rng is not None  # _miss_now drew from it
-    side = 1.0 if rng.random() < 0.5 else -1.0
-    angle = psi + side * math.pi / 2 + rng.uniform(-MISS_SPREAD, MISS_SPREAD)
-    dist = rng.uniform(*MISS_OFFSET)
+    radial = grasp.point[:2] - np.asarray(center, float)[:2]
+    spread = rng.uniform(-MISS_SPREAD, MISS_SPREAD)
+    if float(np.linalg.norm(radial)) > RIM_GRASP:
+        angle = math.atan2(radial[1], radial[0]) + spread
+        dist = rng.uniform(*RIM_MISS_OFFSET)
+    else:
+        side = 1.0 if rng.random() < 0.5 else -1.0
+        angle = grasp.psi + side * math.pi / 2 + spread
+        dist = rng.uniform(*MISS_OFFSET)
     return np.array([dist * math.cos(angle), dist * math.sin(angle), 0.0])
 
 

@@ -39,6 +39,7 @@ from robolearn.lifelong.ordering import make_ordering
 from robolearn.lifelong.state import Progress, load_state, save_state
 from robolearn.lifelong.trainer import PhaseTrainer, validation_metrics
 from robolearn.seeding import derive_seed
+from robolearn.training.optim import load_optimizer_state
 
 log = logging.getLogger(__name__)
 SELECT = ("valid_mse", "valid_loss", "last", "success")
@@ -333,7 +334,7 @@ class LifelongRun:
         if self._pending is not None and pr.epoch >= 0:
             state = self._pending.optimizer_state()
             if state is not None:
-                trainer.optimizer.load_state_dict(state)
+                load_optimizer_state(trainer.optimizer, state)
         self._pending = None
         if pr.epoch < 0:  # epoch 0: before any training on this task (phase)
             pr.candidates, pr.valid, pr.best_epoch = [], [], None

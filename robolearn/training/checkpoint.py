@@ -22,6 +22,7 @@ import torch
 from robolearn.errors import CheckpointError
 from robolearn.fileio import replace_dir
 from robolearn.policies.io import load_policy, read_meta, save_policy, write_json
+from robolearn.training.optim import load_optimizer_state
 
 STATE_TENSORS, STATE_JSON = "train_state.safetensors", "train_state.json"
 TRAIN_FORMAT_VERSION = 1
@@ -128,7 +129,7 @@ def load_train_state(
             if key.startswith("optim."):
                 _, pid, name = key.split(".", 2)
                 state.setdefault(int(pid), {})[name] = value
-        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        load_optimizer_state(optimizer, {"state": state, "param_groups": meta["param_groups"]})
     if ema is not None:
         for key in ema.shadow:
             ema.shadow[key].copy_(tensors[f"ema.{key}"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -35,6 +36,20 @@ def make_optimizer(model: nn.Module, lr: float, weight_decay: float) -> torch.op
         p.device.type in ("cpu", "cuda") and p.dtype in FUSED_DTYPES for p in params
     )
     return torch.optim.AdamW(groups, lr=lr, fused=fused or None)
+
+
+IMPL_KEYS = ("fused", "foreach", "capturable", "differentiable")
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, state: dict[str, Any]) -> None:
+    """``optimizer.load_state_dict(state)``, keeping this optimizer's implementation choices
+    (fused kernel, foreach, ...): the saved groups carry the ones of the process that saved
+    them, which may have run elsewhere or before the fused kernel was chosen."""
+    groups = [
+        {**saved, **{k: now[k] for k in IMPL_KEYS if k in now}}
+        for saved, now in zip(state["param_groups"], optimizer.param_groups, strict=False)
+    ]
+    optimizer.load_state_dict({**state, "param_groups": groups})
 
 
 def lr_at(step: int, base: float, total: int, warmup: int, min_ratio: float) -> float:

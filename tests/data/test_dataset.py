@@ -370,3 +370,14 @@ def test_episode_action_mask_must_be_one_flag_per_action():
     ep.action_mask = np.array([0, 1, 2, 1])
     with pytest.raises(DataError, match="action_mask"):
         ep.validate()
+
+
+def test_an_action_mask_of_the_wrong_length_is_a_clear_error(tmp_path):
+    import h5py
+
+    path = _recovery_file(tmp_path / "bad.hdf5", [6], [range(1, 3)])
+    with h5py.File(path, "r+") as f:  # damaged: one flag short
+        del f["data/demo_0/action_mask"]
+        f["data/demo_0/action_mask"] = np.ones(5, dtype=np.uint8)
+    with pytest.raises(DataError, match=r"bad\.hdf5: data/demo_0/action_mask has shape \(5,\)"):
+        DemoDataset([path], ["eef_pos"], seq_len=2)

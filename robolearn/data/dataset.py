@@ -144,8 +144,9 @@ class DemoDataset(Dataset):
         self._start = starts + offset
         if self._learn:  # no window starts on a deliberate mistake (its action is no label)
             keep = np.ones(len(self._start), dtype=bool)
+            ends = np.cumsum(counts)  # demo d's windows are rows [ends[d] - counts[d], ends[d])
             for d, learn in self._learn.items():
-                rows = np.flatnonzero(self._demo_of == d)
+                rows = slice(int(ends[d] - counts[d]), int(ends[d]))
                 keep[rows] = learn[self._start[rows]]
             self._demo_of, self._start = self._demo_of[keep], self._start[keep]
         if len(self._demo_of) == 0:

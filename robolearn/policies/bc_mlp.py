@@ -103,25 +103,30 @@ class BCMLP(Policy):
         # each frame must still be pushed, so only frame_stack == 1 skips the forward pass.
         if self.cfg.execute <= 1 or self.cfg.frame_stack > 1 or self._plan is None:
             return None
-        if batch != self._slots or bool((self._plan_step % self.cfg.execute == 0).any()):
+        if batch != self._slots or bool(self._chunk_used_up().any()):
             return None
+        return self._next_planned()
+
+    def _chunk_used_up(self) -> torch.Tensor:
+        """(B,) bool: the slots whose planned chunk has no action left to execute."""
+        return self._plan_step % self.cfg.execute == 0
+
+    def _next_planned(self) -> torch.Tensor:
+        """Each slot's next action of its planned chunk; advances the slots' plan step."""
+        assert self._plan is not None
         idx = self._plan_step.to(self._plan.device)
-        action = self._plan[torch.arange(self._slots, device=self._plan.device), idx]
+        action = self._plan[torch.arange(len(idx), device=self._plan.device), idx]
         self._plan_step += 1
         return action
 
     def _act_open_loop(self, features: torch.Tensor, fresh: torch.Tensor) -> torch.Tensor:
         """Execute ``execute`` actions of each predicted chunk before predicting anew (per
         slot: a slot replans when its chunk is used up or its episode starts)."""
-        b = features.shape[0]  # _init_state sized _plan_step; a new batch starts all fresh
-        replan = fresh.cpu() | (self._plan_step % self.cfg.execute == 0)
+        # _init_state sized _plan_step to the batch; a new batch starts all fresh
+        replan = fresh.cpu() | self._chunk_used_up()
         if bool(replan.any()):
             chunk = self.head.act(features)  # (B, seq_len, A)
             keep = replan.to(chunk.device)[:, None, None]
             self._plan = chunk if self._plan is None else torch.where(keep, chunk, self._plan)
             self._plan_step[replan] = 0
-        assert self._plan is not None
-        idx = self._plan_step.to(self._plan.device)
-        action = self._plan[torch.arange(b, device=self._plan.device), idx]
-        self._plan_step += 1
-        return action
+        return self._next_planned()

@@ -46,6 +46,7 @@ TARGETS = {"spatial": 0.90, "object": 0.90, "goal": 0.90, "long": 0.70}
 
 def run(name: str, overrides: list[str]) -> dict[str, Any]:
     from robolearn.config import compose
+    from robolearn.experts.base import EXPERT_VERSION
     from robolearn.training.pipeline import train_and_evaluate
 
     cfg = compose("train", overrides)
@@ -67,6 +68,7 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
         "eval_s": round(result.eval.seconds, 1),
         "wall_s": round(time.perf_counter() - start, 1),
         "checkpoint": result.checkpoint,
+        "expert_version": EXPERT_VERSION,  # of the demos (the pipeline refuses other versions)
     }
 
 
@@ -88,10 +90,13 @@ def markdown(report: dict[str, Any]) -> str:
         f"{m['date']}, {m['cpus']} CPUs, torch {m['torch']}; success = mean over tasks of the "
         f"share of {report['episodes']} episodes per task (unless the run says otherwise; fixed "
         "initial states 0..) that reach "
-        "the goal. Wall time includes demo collection when the demos were missing.",
+        "the goal. Wall time includes demo collection when the demos were missing. expert: the "
+        "version of the experts that collected the demos (robolearn/experts/base.py; rows "
+        "`-e1` are version 1's).",
         "",
-        "| run | suite | success | target | pass | episodes/task | train steps | train s | eval s |",
-        "|---|---|---:|---:|:---:|---:|---:|---:|---:|",
+        "| run | suite | expert | success | target | pass | episodes/task | train steps | train s "
+        "| eval s |",
+        "|---|---|---:|---:|---:|:---:|---:|---:|---:|---:|",
     ]
     for name, r in report["runs"].items():
         suite = r["suite"]
@@ -100,7 +105,8 @@ def markdown(report: dict[str, Any]) -> str:
         tgt = f"{target:.2f}" if target is not None else "-"
         mark = " \\*" if r.get("resumed_from") else ""
         lines.append(
-            f"| {name}{mark} | {suite} | {r['success']:.2f} | {tgt} | {ok} "
+            f"| {name}{mark} | {suite} | {r.get('expert_version', 1)} | {r['success']:.2f} "
+            f"| {tgt} | {ok} "
             f"| {r.get('episodes_per_task', report['episodes'])} | {r['train_steps']} "
             f"| {r['train_update_s'] + r['train_data_s']:.0f} | {r['eval_s']:.0f} |"
         )

@@ -105,13 +105,25 @@ def perturb_of(collector: Mapping[str, Any]) -> tuple[float, float, str, float]:
     return std, rho, scope, miss
 
 
-def check_perturb(path: Path, wanted: Mapping[str, Any]) -> None:
+def expert_version_of(meta: Mapping[str, Any] | None) -> int | None:
+    """The expert version a demo file's metadata records: collected before the stamp 1, not
+    collected by robolearn's experts (imported, hand-made) ``None``."""
+    meta = meta or {}
+    if "collector" not in meta:
+        return None
+    return int(meta.get("expert_version", 1))
+
+
+def check_collected(path: Path, wanted: Mapping[str, Any]) -> None:
     """Refuse a complete demo file collected with other DART noise or deliberate misses than
-    ``wanted`` asks (keys :data:`PERTURB_KEYS`), naming both settings."""
+    ``wanted`` asks (keys :data:`PERTURB_KEYS`), or by another version of the experts (files
+    not from the collector are not checked for that), naming both settings."""
     from robolearn.data.reader import DemoFile
+    from robolearn.experts.base import EXPERT_VERSION
 
     with DemoFile(path) as f:
-        found = perturb_of((f.meta or {}).get("collector") or {})
+        meta = f.meta or {}
+    found = perturb_of(meta.get("collector") or {})
     want = perturb_of(wanted)
     numbers = [found[0], found[1], found[3]], [want[0], want[1], want[3]]
     if not np.allclose(*numbers, rtol=0, atol=1e-9) or found[2] != want[2]:
@@ -124,6 +136,14 @@ def check_perturb(path: Path, wanted: Mapping[str, Any]) -> None:
             f"demo file {path} was collected with {show(found)}, this run asks for "
             f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1, "
             "demos/lowdim_miss0.5) or change the perturb/miss settings"
+        )
+    version = expert_version_of(meta)
+    if version is not None and version != EXPERT_VERSION:
+        raise DataError(
+            f"demo file {path} was collected by expert version {version}, this robolearn's "
+            f"experts are version {EXPERT_VERSION} (robolearn/experts/base.py says what "
+            "changed); collect into a fresh folder (data.root=... / out=...) or move the old "
+            "files away, so that one folder holds one expert's demos"
         )
 
 
@@ -213,12 +233,13 @@ def collect_task(
     from robolearn.data.writer import DemoWriter
     from robolearn.envs import make_env
     from robolearn.experts import Perturbation, make_expert
+    from robolearn.experts.base import EXPERT_VERSION
     from robolearn.versions import versions
 
     path = task_path(out_dir, task_id)
     report = TaskReport(task_id, str(path))
     if is_complete(path):
-        check_perturb(path, asdict(settings))  # a kept file must match what was asked for
+        check_collected(path, asdict(settings))  # a kept file must match what was asked for
         report.skipped = True
         return report
     start = time.perf_counter()
@@ -230,6 +251,7 @@ def collect_task(
         "versions": versions(),
         "image_convention": "upright",
         "collector": asdict(settings),
+        "expert_version": EXPERT_VERSION,
     }
     perturb = Perturbation(
         settings.perturb, settings.perturb_rho, settings.perturb_scope, settings.miss

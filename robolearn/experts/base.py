@@ -30,6 +30,10 @@ MAX_ROUNDS = 4  # plan, execute, re-check the goal; re-plan what is still unsati
 SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
 SETTLE_STEPS = 15  # ... or this many steps after the plan is done
 PERTURB_SCOPES = ("all", "transit", "reach")
+# Bumped when the experts' demos of some task change (files record it; a folder keeps one):
+# 2: a bowl on or near the robot's centre line is always pinched on the same side (1 flipped
+#    sides with millimetres of its position, which a policy cannot learn).
+EXPERT_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
     from robolearn.data.collect import (
         PERTURB_KEYS,
         CollectSettings,
-        check_perturb,
+        check_collected,
         collect,
         is_complete,
         task_path,
@@ -80,7 +80,7 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
         for r in reports:
             log.info("%s: %d demos from %d attempts", r.task_id, r.demos, r.attempts)
     for path in paths:
-        check_perturb(path, perturb)
+        check_collected(path, perturb)
     if data.perturb > 0 and data.action_key == schema.ACTIONS:
         log.warning(
             "data.perturb=%s with data.action_key=actions trains on the noisy executed actions; "

@@ -1,5 +1,6 @@
 """`robolearn collect` and `robolearn demos` end to end on tiny data (marker `sim`)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -181,18 +182,18 @@ def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp
 
 
 def test_files_from_before_dart_count_as_clean(tmp_path):
-    from robolearn.data.collect import check_perturb
+    from robolearn.data.collect import check_collected
     from robolearn.errors import DataError
     from tests.data import write_file
 
     path = write_file(tmp_path / "old.hdf5", [3])  # robolearn meta without a collector entry
-    check_perturb(path, {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"})
+    check_collected(path, {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"})
     with pytest.raises(DataError, match=r"perturb=0\.0, this run asks for perturb=0\.2"):
-        check_perturb(path, {"perturb": 0.2, "perturb_rho": 0.9, "perturb_scope": "all"})
+        check_collected(path, {"perturb": 0.2, "perturb_rho": 0.9, "perturb_scope": "all"})
 
 
 def test_recovery_collection_stores_the_action_mask_and_checks_the_setting(tmp_path, capsys):
-    from robolearn.data.collect import check_perturb
+    from robolearn.data.collect import check_collected
     from robolearn.data.reader import DemoFile
     from robolearn.errors import DataError
 
@@ -212,6 +213,37 @@ def test_recovery_collection_stores_the_action_mask_and_checks_the_setting(tmp_p
     masked = sum(int((~ep.action_mask).sum()) for ep in episodes)
     assert f"action_mask: 2 demos with a deliberate miss, {masked} steps" in out
     keys = {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"}
-    check_perturb(path, {**keys, "miss": 1.0})
+    check_collected(path, {**keys, "miss": 1.0})
     with pytest.raises(DataError, match=r"miss=1\.0, this run asks for perturb=0\.0;"):
-        check_perturb(path, {**keys, "miss": 0.0})  # plain training does not reuse them
+        check_collected(path, {**keys, "miss": 0.0})  # plain training does not reuse them
+
+
+def test_demos_of_another_expert_version_are_refused(tmp_path):
+    import h5py
+
+    from robolearn.data.collect import check_collected, expert_version_of
+    from robolearn.data.reader import DemoFile
+    from robolearn.errors import DataError
+    from robolearn.experts.base import EXPERT_VERSION
+    from tests.data import write_file
+
+    keys = {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all", "miss": 0.0}
+    settings = CollectSettings(demos_per_task=1, cameras=(), seed=0)
+    collect([TASK], tmp_path, settings, workers=1, show_progress=False)
+    path = task_path(tmp_path, TASK)
+    with DemoFile(path) as f:
+        assert expert_version_of(f.meta) == EXPERT_VERSION
+    check_collected(path, keys)
+    with h5py.File(path, "r+") as h:  # as written before the stamp
+        meta = json.loads(h["data"].attrs["robolearn"])
+        del meta["expert_version"]
+        h["data"].attrs["robolearn"] = json.dumps(meta)
+    with pytest.raises(DataError, match=rf"{path.name} was collected by expert version 1, .* "
+                       rf"version {EXPERT_VERSION}"):  # fmt: skip
+        check_collected(path, keys)
+    before = path.read_bytes()
+    with pytest.raises(DataError, match="expert version 1"):  # a rerun does not mix versions
+        collect([TASK], tmp_path, settings, workers=1, show_progress=False)
+    assert path.read_bytes() == before  # nor overwrites the old demos
+    imported = write_file(tmp_path / "imported.hdf5", [3])
+    check_collected(imported, keys)  # not the experts' demos: no version to compare

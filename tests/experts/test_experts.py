@@ -233,3 +233,28 @@ def test_bad_perturbation_is_refused(std, rho):
         CollectSettings(perturb=std, perturb_rho=rho)
     with pytest.raises(ConfigError, match="scope"):
         CollectSettings(perturb=0.1, perturb_scope="grasp")
+
+
+def test_bowl_on_the_centre_line_is_always_pinched_on_the_same_side(env_of):
+    """Expert version 2: a bowl within millimetres of the robot's centre line is pinched on one
+    side whatever the sign of its offset (version 1 flipped sides at the line: 25 of 50 demos
+    each way, a choice a policy cannot learn); a bowl far off the line is still pinched on the
+    side nearer it."""
+    from robolearn.experts.view import SceneView
+
+    def sides(task_id, seeds):
+        env = env_of(task_id)
+        out = []
+        for seed in seeds:
+            env.reset(seed=seed)
+            view = SceneView(env.unwrapped)
+            bowl = view.spec.goal[0].args[0]
+            pos = view.obj_pos(bowl)
+            out.append((pos[1] - view.base_xy[1], view.grasp(bowl).point[1] - pos[1]))
+        return np.array(out)
+
+    centre = sides("spatial/bowl-in-front-of-plate-to-plate-v1", range(12))
+    assert (centre[:, 0] > 0).any() and (centre[:, 0] < 0).any()  # offsets of both signs
+    assert len(set(np.sign(centre[:, 1]))) == 1, centre
+    right = sides("spatial/bowl-right-of-plate-to-plate-v1", range(3))  # y about +0.22
+    assert (right[:, 0] > 0.1).all() and (right[:, 1] < 0).all(), right

@@ -32,7 +32,9 @@ SETTLE_STEPS = 15  # ... or this many steps after the plan is done
 PERTURB_SCOPES = ("all", "transit", "reach")
 # Bumped when the experts' demos of some task change (files record it; a folder keeps one):
 # 2: a bowl on or near the robot's centre line is always pinched on the same side (1 flipped
-#    sides with millimetres of its position, which a policy cannot learn).
+#    sides with millimetres of its position, which a policy cannot learn); a descent to a
+#    grasp that comes to rest against the object closes there instead of pushing on until
+#    its step limit (up to 45 static steps in v1, then a close the state did not announce).
 EXPERT_VERSION = 2
 
 

@@ -42,6 +42,9 @@ GRIP_SETTLED = 0.001  # the fingers moved less than this over two steps: the gri
 # A move that got no closer than STUCK_ERR (m) and moved less than STUCK_MOVE (m) over the last
 # STUCK_STEPS steps is stuck.
 STUCK_STEPS, STUCK_MOVE, STUCK_ERR = 15, 0.003, 0.02
+# A move with ``rest`` set that moved less than REST_MOVE (m) over that many steps within
+# STUCK_ERR of its target rests against something there (a finger on a bowl's wall): done.
+REST_MOVE = 0.001
 HOME = (0.46, 1.05)  # where recover() takes the grip site: m ahead of the base, height
 INTEGRAL_ZONE = 0.03  # integrate the position error within this distance of the target (m)
 INTEGRAL_GAIN = 0.15
@@ -201,12 +204,16 @@ def move(
     noisy: bool = False,
     until: Callable[[], bool] | None = None,
     fresh: bool = True,
+    rest: int = 0,
 ) -> Motion:
     """Drive the grip site to ``target`` (a point or a callable giving one each step).
 
     Returns True once within ``tol`` (and ``rot_tol`` of the commanded orientation) or once
     ``until()`` holds; False after ``max_steps``. ``fresh`` False keeps the integral term of
-    the motion before (a descent straight after a precise alignment).
+    the motion before (a descent straight after a precise alignment). With ``rest`` > 0 it
+    also returns True once it has come to rest near the target (see REST_MOVE): pushing on
+    would only wind the controller up for the rest of ``max_steps``, a wait that nothing
+    in the observation tells apart (a policy learning from it stalls there for good).
     """
     if fresh:  # a new motion starts without the last one's integral (no wind-up)
         ctx.new_motion()
@@ -219,6 +226,13 @@ def move(
         if until is None and err < tol and ctx.rot_err() < rot_tol:
             return True
         trail.append(ctx.view.eef_pos)
+        if (
+            rest
+            and len(trail) > rest
+            and err < STUCK_ERR
+            and float(np.linalg.norm(trail[-1] - trail[-1 - rest])) < REST_MOVE
+        ):
+            return True
         if (
             len(trail) > STUCK_STEPS
             and err > max(2 * tol, STUCK_ERR)

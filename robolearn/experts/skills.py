@@ -39,6 +39,7 @@ MISS_SPREAD = math.pi / 4  # rad: its direction, about square to the fingers' cl
 # sideways would pinch the rim further along: it aims this far outwards instead (uniform, m).
 RIM_GRASP = 0.02
 RIM_MISS_OFFSET = (0.05, 0.07)
+REST_STEPS = 6  # a descent to a grasp that has come to rest this long closes there (v2)
 
 
 def _obj_lifted(ctx: Ctx, name: str, rest_z: float, eef_rise: float) -> bool:
@@ -85,7 +86,9 @@ def pick(
             point = grasp.point + _miss_offset(ctx, grasp, view.obj_box(name).center)
             ctx.deliberate = True
             attempts += 1  # the deliberate miss does not use up a real attempt
-        yield from move(ctx, point, "reach", tol=0.006, rot_tol=0.05, max_steps=60, speed=0.6)
+        yield from move(
+            ctx, point, "reach", tol=0.006, rot_tol=0.05, max_steps=60, speed=0.6, rest=REST_STEPS
+        )
         rest_z = float(view.obj_box(name).center[2])
         start_z = float(view.eef_pos[2])
         ctx.freeze()

@@ -18,6 +18,7 @@ the dataset pads them in training.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -124,6 +125,8 @@ class Policy(nn.Module):
                 self.register_buffer("lang_mean", torch.zeros(self.text.dim))
                 self.register_buffer("lang_std", torch.ones(self.text.dim))
                 self.register_buffer("lang_fitted", torch.zeros((), dtype=torch.bool))
+                if cfg.lang_whiten:
+                    self.register_buffer("lang_white", torch.eye(self.text.dim))
         self.image_keys = [k for k in cfg.obs_keys if k in spec.image_keys]
         self.low_dim_keys = [k for k in cfg.obs_keys if k not in spec.image_keys]
         self.low_dim_size = int(sum(int(np.prod(spec.obs_shapes[k])) for k in self.low_dim_keys))
@@ -149,12 +152,16 @@ class Policy(nn.Module):
         if self.cfg.lang_standardize:
             if not bool(self.lang_fitted):
                 self.fit_language_stats(list(self.text.cache))
-            vectors = (vectors - self.lang_mean) / self.lang_std
+            if self.cfg.lang_whiten:
+                vectors = (vectors - self.lang_mean) @ self.lang_white
+            else:
+                vectors = (vectors - self.lang_mean) / self.lang_std
         return self.lang_proj(vectors)
 
     def fit_language_stats(self, texts: Sequence[str]) -> None:
         """Fix the per-dimension mean/std of the embeddings of ``texts`` (the instructions the
-        policy trains on), used when ``cfg.lang_standardize``; saved with the weights."""
+        policy trains on), used when ``cfg.lang_standardize``, and with ``cfg.lang_whiten`` the
+        whitening map of their span; saved with the weights."""
         if self.text is None or not self.cfg.lang_standardize:
             return
         unique = sorted(set(texts))
@@ -167,6 +174,12 @@ class Policy(nn.Module):
         device = self.lang_mean.device
         self.lang_mean.copy_(mean.float().to(device))
         self.lang_std.copy_(std.float().to(device))
+        if self.cfg.lang_whiten and len(unique) >= 2:  # one instruction: centre only
+            _, sv, vt = torch.linalg.svd(vectors - mean, full_matrices=False)
+            keep = sv > 1e-6 * sv[0]
+            basis = vt[keep]  # (k, dim): the span of the instructions
+            scale = math.sqrt(len(unique) - 1) / sv[keep]  # unit variance along each direction
+            self.lang_white.copy_((basis.T @ torch.diag(scale) @ basis).float().to(device))
         self.lang_fitted.fill_(True)
 
     def low_dim(self, obs: Mapping[str, torch.Tensor]) -> torch.Tensor:

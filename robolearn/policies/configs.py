@@ -59,6 +59,10 @@ class PolicyConfig:
     # standardise text embeddings per dimension over the training instructions before the
     # projection (random-init CLIP gives different tasks cosines of 0.6-0.97)
     lang_standardize: bool = False
+    # ... or whiten them (with lang_standardize): the training instructions' embeddings get
+    # identity covariance in their span, so every pair is equally far apart (a task code),
+    # and what lies outside the span is projected out
+    lang_whiten: bool = False
     seq_len: int = 1  # action steps per training window
     frame_stack: int = 1  # observation history per step
     head: HeadConfig = field(default_factory=HeadConfig)

@@ -360,3 +360,35 @@ def test_gmm_log_prob_equals_torch_distributions():
     torch.testing.assert_close(
         gmm_log_prob(means, stds, logits, target), dist.log_prob(target), rtol=1e-5, atol=1e-4
     )
+
+
+def test_whitened_language_puts_every_pair_of_instructions_equally_far_apart(demo_file, tmp_path):
+    """lang_whiten: the training instructions become a regular simplex (identity covariance in
+    their span): one word apart or all words apart, every pair is as far apart; a new
+    instruction is projected into that span; the map is saved with the weights."""
+    cfg = tiny_config("bc_mlp")
+    cfg.lang_standardize = cfg.lang_whiten = True
+    ds = dataset_for(cfg, demo_file)
+    torch.manual_seed(0)
+    policy = build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+    texts = [
+        "pick up the green cube and place it in the white bowl",
+        "pick up the green cube and place it in the red mug",
+        "pick up the red mug and place it on the top of the cabinet",
+        "open the drawer of the cabinet",
+    ]
+    policy.fit_language_stats(texts)
+    raw = torch.from_numpy(policy.text.encode(texts))
+    white = (raw - policy.lang_mean) @ policy.lang_white
+    dist = torch.cdist(white.double(), white.double())[~torch.eye(4, dtype=torch.bool)]
+    torch.testing.assert_close(dist, torch.full_like(dist, float(dist.mean())), atol=1e-3, rtol=0)
+    std = (raw - policy.lang_mean) / policy.lang_std  # per dimension only: far from equal
+    sdist = torch.cdist(std.double(), std.double())[~torch.eye(4, dtype=torch.bool)]
+    assert float(sdist.max() / sdist.min()) > 1.2
+    new = torch.from_numpy(policy.text.encode(["open the door of the microwave"]))
+    projected = (new - policy.lang_mean) @ policy.lang_white
+    again = (projected @ torch.linalg.pinv(policy.lang_white)) @ policy.lang_white
+    torch.testing.assert_close(again, projected, atol=1e-3, rtol=0)  # lies in the span
+    save_policy(policy, tmp_path / "ckpt")
+    loaded = load_policy(tmp_path / "ckpt")
+    torch.testing.assert_close(loaded.lang_white, policy.lang_white, atol=0, rtol=0)

@@ -1,7 +1,8 @@
 """Policy quality benchmark: success rates of trained policies per suite, in one run.
 
     .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
-        [--steps N] [--dart STD] [--miss P] [--seed N] [--episodes 20] [--image] [--image-steps 3000]
+        [--steps N] [--dart STD] [--miss P] [--seed N] [--set KEY=VALUE ... --tag NAME]
+        [--episodes 20] [--image] [--image-steps 3000]
         [--out docs/bench_policies.json]
 
 1. ``bc_mlp`` on low-dim state (proprio + object state), multitask over each suite's 10
@@ -13,7 +14,8 @@
    policy learns the expert's clean labels (``data.action_key=expert_actions``); rows
    ``bc_mlp-<suite>-dart<STD>[-transit]``. With ``--miss P`` they are recovery demos: a
    pick's first attempt misses on purpose with probability P and the expert retries (the
-   miss itself is masked out of training); folder and row get ``-miss<P>``.
+   miss itself is masked out of training); folder and row get ``-miss<P>``. ``--set`` adds
+   train overrides to every run, whose rows get ``-<tag>``.
 2. With ``--image``: ``bc_transformer`` (LIBERO's ResNet-T) on agentview + wrist RGB at a small
    size on this CPU (``--image-size``, narrow ResNet), on ``--image-suite``; demos are
    collected with cameras into ``demos/image<size>``.
@@ -138,6 +140,11 @@ def main() -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="train.seed (init, batch order): rows get -seed<N>"
     )
+    parser.add_argument(
+        "--set", nargs="*", default=[], metavar="KEY=VALUE",
+        help="extra train overrides (e.g. policy.lang_whiten=true); needs --tag",
+    )  # fmt: skip
+    parser.add_argument("--tag", default=None, help="row suffix for the --set overrides")
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -149,6 +156,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.dart_scope != "all" and not args.dart:
         parser.error("--dart-scope needs --dart STD")
+    if bool(args.set) != bool(args.tag):
+        parser.error("--set and --tag go together (the tag names the rows of the overrides)")
     import torch
 
     from robolearn.versions import versions
@@ -185,6 +194,9 @@ def main() -> None:
         if tags:  # one demo folder (and row) per collection setting
             name += "-" + "-".join(tags)
             extra.append(f"data.root=demos/lowdim_{'-'.join(tags)}")
+        if args.tag:
+            name += f"-{args.tag}"
+            extra += list(args.set)
         if args.seed:  # the seed-to-seed spread of a row
             name += f"-seed{args.seed}"
             extra.append(f"train.seed={args.seed}")

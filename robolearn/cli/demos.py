@@ -56,7 +56,8 @@ def _format(s: dict) -> str:
         f"  demos {s['demos']} ({', '.join(f'{k} {v}' for k, v in s['masks'].items())}), "
         f"steps {s['total_steps']}, length mean {s['length']['mean']:.1f} "
         f"[{s['length']['min']}, {s['length']['max']}]",
-        f"  success {s['success_rate']:.0%}",
+        f"  success {s['success_rate']:.0%}"
+        + (f", experts version {s['expert_version']}" if s.get("expert_version") else ""),
         "  obs:",
     ]
     lines += [f"    {k}: {shape} {dtype}" for k, (shape, dtype) in s["obs"].items()]

@@ -42,6 +42,7 @@ def summarize(path: str | Path) -> dict[str, Any]:
             "actions": [list(first.actions.shape[1:]), str(first.actions.dtype)],
             "dart": _dart(getattr(f, "meta", None)) if first.expert_actions is not None else None,
             "recovery": _recovery(masks),
+            "expert_version": _expert_version(getattr(f, "meta", None)),
             "success_rate": float(np.mean(successes)),
             "language": sorted(languages),
             "skills": {
@@ -69,6 +70,12 @@ def _dart(meta: dict[str, Any] | None) -> dict[str, Any]:
 
     std, rho, scope, _ = perturb_of((meta or {}).get("collector") or {})
     return {"perturb": std, "perturb_rho": rho, "perturb_scope": scope}
+
+
+def _expert_version(meta: dict[str, Any] | None) -> int | None:
+    from robolearn.data.collect import expert_version_of
+
+    return expert_version_of(meta)
 
 
 def _has_mask(f: Any, name: str) -> bool:

@@ -34,7 +34,8 @@ PERTURB_SCOPES = ("all", "transit", "reach")
 # 2: a bowl on or near the robot's centre line is always pinched on the same side (1 flipped
 #    sides with millimetres of its position, which a policy cannot learn); a descent to a
 #    grasp that comes to rest against the object closes there instead of pushing on until
-#    its step limit (up to 45 static steps in v1, then a close the state did not announce).
+#    its step limit (v1 stood about 50 steps within 1 cm of it, then closed: a wait the state
+#    does not announce).
 EXPERT_VERSION = 2
 
 

@@ -115,6 +115,12 @@ class Policy(nn.Module):
                 f"policy {cfg.name!r} reads obs keys {missing} that the data lacks; "
                 f"the data has {sorted(spec.obs_shapes)}"
             )
+        if cfg.lang_whiten and not (cfg.language and cfg.lang_standardize):
+            raise ConfigError(
+                f"policy {cfg.name!r}: lang_whiten=true whitens the instruction embeddings "
+                "in place of standardising them; it needs language=true and "
+                "lang_standardize=true"
+            )
         self.cfg, self.spec, self.normalizer = cfg, spec, normalizer
         self.text: TextEncoder | None = None
         self.lang_proj: nn.Module | None = None

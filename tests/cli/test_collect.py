@@ -218,7 +218,7 @@ def test_recovery_collection_stores_the_action_mask_and_checks_the_setting(tmp_p
         check_collected(path, {**keys, "miss": 0.0})  # plain training does not reuse them
 
 
-def test_demos_of_another_expert_version_are_refused(tmp_path):
+def test_demos_of_another_expert_version_are_refused(tmp_path, capsys):
     import h5py
 
     from robolearn.data.collect import check_collected, expert_version_of
@@ -234,6 +234,8 @@ def test_demos_of_another_expert_version_are_refused(tmp_path):
     with DemoFile(path) as f:
         assert expert_version_of(f.meta) == EXPERT_VERSION
     check_collected(path, keys)
+    assert main(["demos", "info", str(path)]) == 0
+    assert f"success 100%, experts version {EXPERT_VERSION}" in capsys.readouterr().out
     with h5py.File(path, "r+") as h:  # as written before the stamp
         meta = json.loads(h["data"].attrs["robolearn"])
         del meta["expert_version"]

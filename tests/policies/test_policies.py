@@ -392,3 +392,6 @@ def test_whitened_language_puts_every_pair_of_instructions_equally_far_apart(dem
     save_policy(policy, tmp_path / "ckpt")
     loaded = load_policy(tmp_path / "ckpt")
     torch.testing.assert_close(loaded.lang_white, policy.lang_white, atol=0, rtol=0)
+    cfg.lang_standardize = False
+    with pytest.raises(ConfigError, match=r"lang_whiten=true .* needs language=true and lang_st"):
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)

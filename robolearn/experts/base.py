@@ -36,9 +36,7 @@ PERTURB_SCOPES = ("all", "transit", "reach")
 #    grasp that comes to rest against the object closes there instead of pushing on until
 #    its step limit (v1 stood about 50 steps within 1 cm of it, then closed: a wait the state
 #    does not announce).
-# 3: of a bowl's two sides one with room to spare wins over one with just enough room (beside
-#    a mug the inner side's room straddled the limit: 20 of 50 demos went to the other side).
-EXPERT_VERSION = 3
+EXPERT_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,6 @@ PLATE_RIM = (0.066, 0.0, 0.002)  # the plate has no catalogue grasp: pinch its f
 # A sloped rim's side nearer the robot's centre line wins only by this much (m); closer calls
 # take the first side (expert version 2: version 1 flipped sides at the line itself).
 SIDE_MARGIN = 0.05
-# ... and a side with room to spare (this much more than HAND_ROOM) wins over one with just
-# enough (version 3: beside a mug the inner side's room straddled HAND_ROOM, 20 of 50 demos
-# each way).
-ROOM_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -188,26 +184,16 @@ class SceneView:
         if towards is None and slope > 0.0:
             # A sloped rim is pinched from the side (seen from the robot): the fingers lean
             # with the wall, and leaning outwards close to the base is beyond the wrist.
-            # Of the two sides, one with room for the hand (room to spare before just enough),
-            # nearer the robot's centre line when clearly nearer; otherwise (a bowl on or near
-            # the line) always the first: no choice flips with millimetres of position, which
-            # a policy cannot learn.
+            # Of the two sides, one with room for the hand, nearer the robot's centre line
+            # when clearly nearer; otherwise (a bowl on or near the line) always the first,
+            # so that the side does not flip with millimetres of position (unlearnable).
             sides = (want + math.pi / 2, want - math.pi / 2)
             points = [pos[:2] + radius * np.array([math.cos(a), math.sin(a)]) for a in sides]
-            room = [self.room_around(p, (name,), pos[2] + offset[2]) for p in points]
+            room = [self.room_around(p, (name,), pos[2] + offset[2]) >= HAND_ROOM for p in points]
             off_line = [abs(float(p[1]) - float(goal[1])) for p in points]
             if abs(off_line[0] - off_line[1]) < SIDE_MARGIN:
                 off_line = [0.0, 1.0]
-            want = sides[
-                min(
-                    (0, 1),
-                    key=lambda i: (
-                        room[i] < HAND_ROOM,
-                        room[i] < HAND_ROOM + ROOM_MARGIN,
-                        off_line[i],
-                    ),
-                )
-            ]
+            want = sides[min((0, 1), key=lambda i: (not room[i], off_line[i]))]
         rel = _wrap(want - yaw - base_angle)
         rel = min(max(rel, lo), hi)  # the mug's handle side is excluded
         angle = yaw + base_angle + rel

@@ -235,36 +235,23 @@ def test_bad_perturbation_is_refused(std, rho):
         CollectSettings(perturb=0.1, perturb_scope="grasp")
 
 
-def _grasp_sides(env, seeds):
-    """(bowl offset from the robot's centre line, grasp point minus bowl) in y, per seed."""
-    from robolearn.experts.view import SceneView
-
-    out = []
-    for seed in seeds:
-        env.reset(seed=seed)
-        view = SceneView(env.unwrapped)
-        bowl = view.spec.goal[0].args[0]
-        pos = view.obj_pos(bowl)
-        out.append((pos[1] - view.base_xy[1], view.grasp(bowl).point[1] - pos[1]))
-    return np.array(out)
-
-
-def test_bowl_beside_a_mug_is_always_pinched_on_the_side_with_room_to_spare(env_of):
-    """Expert version 3: beside the mug the inner side's room (5-10 cm over these seeds)
-    straddles HAND_ROOM, so version 2 went inside or outside by millimetres (8 of these 20
-    seeds inside); the outer side, with room to spare, now always wins."""
-    sides = _grasp_sides(env_of("spatial/bowl-next-to-mug-to-plate-v1"), range(20))
-    assert (sides[:, 1] < 0).all(), sides  # the bowl sits right of the line: outer is -y
-
-
 def test_bowl_on_the_centre_line_is_always_pinched_on_the_same_side(env_of):
     """Expert version 2: a bowl within millimetres of the robot's centre line is pinched on one
     side whatever the sign of its offset (version 1 flipped sides at the line: 25 of 50 demos
     each way, a choice a policy cannot learn); a bowl far off the line is still pinched on the
     side nearer it."""
+    from robolearn.experts.view import SceneView
 
     def sides(task_id, seeds):
-        return _grasp_sides(env_of(task_id), seeds)
+        env = env_of(task_id)
+        out = []
+        for seed in seeds:
+            env.reset(seed=seed)
+            view = SceneView(env.unwrapped)
+            bowl = view.spec.goal[0].args[0]
+            pos = view.obj_pos(bowl)
+            out.append((pos[1] - view.base_xy[1], view.grasp(bowl).point[1] - pos[1]))
+        return np.array(out)
 
     centre = sides("spatial/bowl-in-front-of-plate-to-plate-v1", range(12))
     assert (centre[:, 0] > 0).any() and (centre[:, 0] < 0).any()  # offsets of both signs

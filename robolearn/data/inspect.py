@@ -11,6 +11,7 @@ import numpy as np
 
 def summarize(path: str | Path) -> dict[str, Any]:
     """Counts, lengths, keys and shapes, success, skill statistics and masks of a demo file."""
+    from robolearn.data.collect import expert_version_of
     from robolearn.data.importers import open_demo_file
 
     with open_demo_file(path) as f:
@@ -42,7 +43,7 @@ def summarize(path: str | Path) -> dict[str, Any]:
             "actions": [list(first.actions.shape[1:]), str(first.actions.dtype)],
             "dart": _dart(getattr(f, "meta", None)) if first.expert_actions is not None else None,
             "recovery": _recovery(masks),
-            "expert_version": _expert_version(getattr(f, "meta", None)),
+            "expert_version": expert_version_of(getattr(f, "meta", None)),
             "success_rate": float(np.mean(successes)),
             "language": sorted(languages),
             "skills": {
@@ -70,12 +71,6 @@ def _dart(meta: dict[str, Any] | None) -> dict[str, Any]:
 
     std, rho, scope, _ = perturb_of((meta or {}).get("collector") or {})
     return {"perturb": std, "perturb_rho": rho, "perturb_scope": scope}
-
-
-def _expert_version(meta: dict[str, Any] | None) -> int | None:
-    from robolearn.data.collect import expert_version_of
-
-    return expert_version_of(meta)
 
 
 def _has_mask(f: Any, name: str) -> bool:

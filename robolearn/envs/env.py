@@ -179,6 +179,10 @@ class RobolearnEnv(gym.Env):
             obs["object_state"] = self._object_state()
             # robosuite's `<object>_to_robot0_eef_pos` convention: what low-dim policies learn from
             obs["object_rel_pos"] = self._object_rel_pos(eef)
+            # each object's orientation in the gripper's frame (robosuite's
+            # `<object>_to_robot0_eef_quat`, as a rotation matrix's first two columns: unlike a
+            # quaternion it has no sign flips): how far the hand must still turn to a grasp
+            obs["object_rel_rot"] = self._object_rel_rot(data.site_xmat[scene.eef_site])
             # each fixture's root and each articulation's handle minus the end effector (world
             # frame; empty without fixtures): where to grasp a drawer, door or knob
             obs["fixture_rel_pos"] = (
@@ -191,6 +195,20 @@ class RobolearnEnv(gym.Env):
         poses = self.scene.object_poses()
         rel = [poses[o.name][:3] - eef for o in self.spec_task.objects]
         return np.concatenate(rel).astype(np.float32)
+
+    def _object_rel_rot(self, eef_mat: np.ndarray) -> np.ndarray:
+        """Per object (spec order) the first two columns of R_eef^T R_obj, 6 numbers."""
+        import mujoco
+
+        poses = self.scene.object_poses()
+        eef_rot = np.asarray(eef_mat, float).reshape(3, 3)
+        parts = []
+        for o in self.spec_task.objects:
+            mat = np.empty(9)
+            mujoco.mju_quat2Mat(mat, poses[o.name][3:7])
+            rel = eef_rot.T @ mat.reshape(3, 3)
+            parts.append(rel[:, :2].T.reshape(-1))  # column 0, then column 1
+        return np.concatenate(parts).astype(np.float32)
 
     def _object_state(self) -> np.ndarray:
         poses = self.scene.object_poses()

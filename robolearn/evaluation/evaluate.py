@@ -35,7 +35,12 @@ from robolearn.seeding import derive_seed
 log = logging.getLogger(__name__)
 SUFFIXES = ("_rgb", "_depth", "_seg")
 FPS = 20
-STATE_KEYS = ("object_state", "object_rel_pos", "fixture_rel_pos")  # privileged state
+STATE_KEYS = (
+    "object_state",
+    "object_rel_pos",
+    "object_rel_rot",
+    "fixture_rel_pos",
+)  # privileged state
 
 
 def obs_config_for(spec: Any) -> dict[str, Any]:

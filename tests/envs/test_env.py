@@ -197,3 +197,36 @@ def test_fixture_rel_pos_points_at_roots_and_handles():
         assert obs["fixture_rel_pos"].shape == (0,)  # no fixtures in the spatial scenes
     finally:
         env.close()
+
+
+def test_object_rel_rot_is_each_object_in_the_gripper_frame():
+    from scipy.spatial.transform import Rotation
+
+    task = next(t for t in get_suite("object").tasks if "block" in t.task_id)
+    env = RobolearnEnv(task, obs=LOW_DIM)
+    try:
+        obs, _ = env.reset(seed=3)
+        n = len(task.objects)
+        assert obs["object_rel_rot"].shape == (6 * n,)
+
+        def expected(o: dict) -> np.ndarray:
+            eef = Rotation.from_quat(o["eef_quat"], scalar_first=True).as_matrix()
+            quats = o["object_state"][: 7 * n].reshape(n, 7)[:, 3:7]
+            objs = Rotation.from_quat(quats, scalar_first=True).as_matrix()
+            return np.stack([(eef.T @ m)[:, :2].T.reshape(-1) for m in objs]).reshape(-1)
+
+        np.testing.assert_allclose(obs["object_rel_rot"], expected(obs), atol=1e-4)
+        for _ in range(5):  # turn the hand about the vertical: the objects turn the other way
+            obs2, *_ = env.step(np.array([0, 0, 0, 0, 0, 0.5, -1.0]))
+        turn = (
+            Rotation.from_quat(obs2["eef_quat"], scalar_first=True)
+            * Rotation.from_quat(obs["eef_quat"], scalar_first=True).inv()
+        )
+        assert turn.magnitude() > 0.1
+        np.testing.assert_allclose(obs2["object_rel_rot"], expected(obs2), atol=1e-4)
+        first = obs2["object_rel_rot"][:6].reshape(2, 3)  # two unit, orthogonal columns
+        np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+        assert abs(first[0] @ first[1]) < 1e-5
+        assert np.abs(obs2["object_rel_rot"] - obs["object_rel_rot"]).max() > 0.05
+    finally:
+        env.close()

@@ -1,7 +1,9 @@
 """``bc_mlp``: low-dimensional behaviour cloning with an MLP.
 
 Input: the low-dim observation keys of the current step and ``frame_stack - 1`` past steps,
-concatenated with the projected instruction embedding. Output: ``seq_len`` actions (an action
+concatenated with the projected instruction embedding; with ``fourier=K`` each normalised
+input x also enters as sin(2^k x) and cos(2^k x), k < K (Fourier features: an MLP fits
+fine detail of its inputs, such as millimetres of a relative position, far more easily). Output: ``seq_len`` actions (an action
 chunk, one head call per chunk step through a shared trunk). The rollout executes the first action of the newest
 chunk, or the first ``execute`` actions of a chunk open loop before predicting the next
 (diffusion policy's action horizon), or, with ``temporal_ensemble=m`` (ACT), the weighted mean
@@ -34,7 +36,10 @@ class BCMLP(Policy):
         if self.image_keys:
             raise ConfigError(f"bc_mlp reads low-dim obs only; drop image keys {self.image_keys}")
         self._check_rollout()
-        in_dim = self.low_dim_size * cfg.frame_stack + self.lang_dim
+        in_dim = self.low_dim_size * (1 + 2 * cfg.fourier) * cfg.frame_stack + self.lang_dim
+        self.register_buffer(
+            "freqs", 2.0 ** torch.arange(cfg.fourier, dtype=torch.float32), persistent=False
+        )
         self.trunk = mlp([in_dim, *cfg.hidden], cfg.dropout, last_act=True)
         self.step_embed = torch.nn.Embedding(cfg.seq_len, cfg.hidden[-1])
         self.head = make_head(cfg.head, cfg.hidden[-1], spec.action_dim)
@@ -53,9 +58,14 @@ class BCMLP(Policy):
             )
         if cfg.execute > 1 and cfg.temporal_ensemble is not None:
             raise ConfigError("bc_mlp: choose execute > 1 or temporal_ensemble, not both")
+        if not 0 <= cfg.fourier <= 16:
+            raise ConfigError(f"bc_mlp fourier={cfg.fourier} must lie in 0..16 (octaves; 0: off)")
 
     def _features(self, frames: torch.Tensor, lang: torch.Tensor | None) -> torch.Tensor:
         """(B, frame_stack, D) frames -> (B, seq_len, H) per chunk step."""
+        if self.cfg.fourier:  # sin/cos of each input at octave frequencies 1, 2, 4, ...
+            angles = (frames[..., None, :] * self.freqs[:, None]).flatten(-2)  # octave-major
+            frames = torch.cat([frames, torch.sin(angles), torch.cos(angles)], dim=-1)
         x = frames.flatten(1)
         if lang is not None:
             x = torch.cat([x, lang], dim=-1)

@@ -80,6 +80,7 @@ class BCMLPConfig(PolicyConfig):
     obs_noise: float = 0.0  # train-time Gaussian noise on the normalised inputs (std)
     temporal_ensemble: float | None = None  # ACT's m: average the chunks' overlapping actions
     execute: int = 1  # actions of each chunk executed open loop before predicting anew
+    fourier: int = 0  # octaves of sin/cos features of the normalised inputs (0: off)
 
 
 @dataclass

@@ -395,3 +395,39 @@ def test_whitened_language_puts_every_pair_of_instructions_equally_far_apart(dem
     cfg.lang_standardize = False
     with pytest.raises(ConfigError, match=r"lang_whiten=true .* needs language=true and lang_st"):
         build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+
+
+def test_fourier_features_add_octaves_of_each_input_and_survive_save_load(demo_file, tmp_path):
+    """fourier=K: each normalised input x also enters as sin(2^k x), cos(2^k x), k < K."""
+    cfg = tiny_config("bc_mlp")
+    cfg.fourier = 3
+    ds = dataset_for(cfg, demo_file)
+    torch.manual_seed(0)
+    policy = build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+    first = policy.trunk[0]
+    dims = policy.low_dim_size * cfg.frame_stack
+    assert first.in_features == dims * 7 + policy.lang_dim
+    seen = {}
+    first.register_forward_hook(lambda mod, inp, out: seen.update(x=inp[0].detach()))
+    frames = torch.randn(2, cfg.frame_stack, policy.low_dim_size)
+    policy._features(frames, None if policy.lang_dim == 0 else torch.zeros(2, policy.lang_dim))
+    x = seen["x"][:, : dims * 7].reshape(2, cfg.frame_stack, 7 * policy.low_dim_size)
+    d = policy.low_dim_size
+    torch.testing.assert_close(x[..., :d], frames)
+    torch.testing.assert_close(x[..., d : 2 * d], torch.sin(frames))  # k = 0
+    torch.testing.assert_close(x[..., 3 * d : 4 * d], torch.sin(4 * frames))  # k = 2
+    torch.testing.assert_close(x[..., 6 * d :], torch.cos(4 * frames))
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=4)))
+    loss, _ = policy.compute_loss(batch)
+    assert torch.isfinite(loss)
+    policy.eval()
+    policy.reset()
+    before = policy.act(raw_obs(2))
+    save_policy(policy, tmp_path / "ckpt")
+    loaded = load_policy(tmp_path / "ckpt")
+    assert loaded.cfg.fourier == 3
+    loaded.reset()
+    np.testing.assert_array_equal(before, loaded.act(raw_obs(2)))
+    cfg.fourier = -1
+    with pytest.raises(ConfigError, match="fourier=-1"):
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)

@@ -36,7 +36,10 @@ PERTURB_SCOPES = ("all", "transit", "reach")
 #    grasp that comes to rest against the object closes there instead of pushing on until
 #    its step limit (v1 stood about 50 steps within 1 cm of it, then closed: a wait the state
 #    does not announce).
-EXPERT_VERSION = 2
+# 3: a mug's (or plate's) rim grasp turns the wrist the way nearest the robot's side of it (2
+#    folded the turn nearest the hand's yaw, which sent the wrist 80 degrees one way or the
+#    other for a mug a few degrees apart: 5 of 50 lifted-mug demos the other way).
+EXPERT_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -72,14 +72,14 @@ def pick(
         ctx.grip, ctx.held = GRIP_OPEN, None
         ctx.unfreeze()
         grasp = view.grasp(name, towards, psi, high)
-        ctx.aim(grasp.psi, exact=psi is not None)
+        ctx.aim(grasp.psi, exact=psi is not None or grasp.exact)
         ctx.tip = _tip(grasp)
         pre = grasp.point + np.array([0.0, 0.0, style.approach_height])
         yield from transit(ctx, pre, "reach", tol=0.02)
         if ctx.stuck:
             return False
         grasp = view.grasp(name, towards, psi, high)
-        ctx.aim(grasp.psi, exact=psi is not None)
+        ctx.aim(grasp.psi, exact=psi is not None or grasp.exact)
         ctx.tip = _tip(grasp)
         point = grasp.point
         if attempt == 0 and _miss_now(ctx):

@@ -350,16 +350,21 @@ def _fold_quarter(psi: float) -> float:
 
 
 def _psi_towards(angle: float, want: float) -> float:
-    """The closing yaw along ``angle`` (mod pi) nearest ``want``, within the wrist's range.
+    """The closing yaw along ``angle`` (mod pi) nearest ``want`` (mod pi), within the wrist's
+    range.
 
     A straight rim is pinched across the wall at ``angle``, within the arc the handle leaves
-    of ``want`` (the robot's side). Folding that yaw nearest the hand's own (experts version 2)
-    put the turn's either-way point right at the robot's side, where most such grasps are: a
-    mug a few degrees either way had the wrist turn 80 degrees one way or the other (5 of 50
-    demos of lifting it the other way), which no policy can learn. Folded nearest ``want``,
-    the turn changes direction only for a grasp 90 degrees off it, beyond the handle's arc.
+    of ``want`` (the robot's side, or the far side for a mug carried far out). Folding that
+    yaw nearest the hand's own (experts version 2) put the turn's either-way point right at
+    the robot's side, where most such grasps are: a mug a few degrees either way had the
+    wrist turn 80 degrees one way or the other (5 of 50 lifted-mug demos the other way), which
+    no policy can learn. Folded nearest ``want`` (taken mod pi nearest the middle of the
+    wrist's range, so that both ways round stay in reach), the turn changes direction only
+    for a grasp 90 degrees off it, beyond the handle's arc.
     """
-    psi = want + _wrap(2.0 * (angle - want)) / 2.0
+    centre = sum(PSI_RANGE) / 2.0
+    ref = centre + _wrap(2.0 * (want - centre)) / 2.0
+    psi = ref + _wrap(2.0 * (angle - ref)) / 2.0
     if psi > PSI_RANGE[1]:
         psi -= math.pi
     elif psi < PSI_RANGE[0]:

@@ -94,7 +94,7 @@ def markdown(report: dict[str, Any]) -> str:
         "initial states 0..) that reach "
         "the goal. Wall time includes demo collection when the demos were missing. expert: the "
         "version of the experts that collected the demos (robolearn/experts/base.py; rows "
-        "`-e1` are version 1's).",
+        "`-e1` are version 1's, `-e2` version 2's).",
         "",
         "| run | suite | expert | success | target | pass | episodes/task | train steps | train s "
         "| eval s |",

@@ -5,10 +5,10 @@ concatenated with the projected instruction embedding; with ``fourier=K`` each n
 input x also enters as sin(2^k x) and cos(2^k x), k < K (Fourier features: an MLP fits
 fine detail of its inputs, such as millimetres of a relative position, far more easily).
 Output: ``seq_len`` actions (an action chunk, one head call per chunk step through a shared
-trunk). The rollout executes the first action of the newest chunk, or the first ``execute`` actions of a chunk open loop before predicting the next
-(diffusion policy's action horizon), or, with ``temporal_ensemble=m`` (ACT), the weighted mean
-of every chunk's prediction for the current step, weights ``exp(m * age)`` (older predictions
-count more, as in ACT).
+trunk). The rollout executes the first action of the newest chunk, or the first ``execute``
+actions of a chunk open loop before predicting the next (diffusion policy's action horizon),
+or, with ``temporal_ensemble=m`` (ACT), the weighted mean of every chunk's prediction for the
+current step, weights ``exp(m * age)`` (older predictions count more, as in ACT).
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ class RunRecord:
     learner: str = "?"
     ordering_seed: int | None = None
     seed: int | None = None
-    variant: str = ""
+    variant: tuple[str, ...] = ()
     stages_done: int = 0
     stages: int = 0
     seconds: float = math.nan
@@ -68,14 +68,15 @@ class RunRecord:
     note: str = ""
 
 
-def variant_of(overrides: Sequence[str]) -> str:
+def variant_of(overrides: Sequence[str]) -> tuple[str, ...]:
+    """The overrides that set a run apart (a tuple: an override may hold commas, a list)."""
     keep = []
     for item in overrides:
         key = item.split("=", 1)[0].lstrip("+~")
         if key in REPEAT_KEYS or key in NEUTRAL_KEYS or key.startswith("hydra"):
             continue
         keep.append(item)
-    return ",".join(sorted(keep))
+    return tuple(sorted(keep))
 
 
 def _record(path: Path) -> RunRecord:
@@ -129,13 +130,13 @@ def _stats(values: Sequence[float]) -> tuple[float, float]:
 class Group:
     suite: str
     learner: str
-    variant: str
+    variant: tuple[str, ...]
     runs: list[RunRecord]
     common: frozenset[str] = frozenset()  # overrides every group shares (not shown per row)
 
     @property
     def label(self) -> str:
-        own = [v for v in self.variant.split(",") if v and v not in self.common]
+        own = [v for v in self.variant if v not in self.common]
         return self.learner + (f" [{','.join(own)}]" if own else "")
 
     def stat(self, metric: str) -> tuple[float, float]:
@@ -164,13 +165,13 @@ class Group:
 
 
 def group_runs(records: Sequence[RunRecord]) -> list[Group]:
-    groups: dict[tuple[str, str, str], list[RunRecord]] = {}
+    groups: dict[tuple[str, str, tuple[str, ...]], list[RunRecord]] = {}
     for r in records:
         if r.status == "complete":
             groups.setdefault((r.suite, r.learner, r.variant), []).append(r)
     order = {n: i for i, n in enumerate(LIBERO_AUC)}
     keys = sorted(groups, key=lambda k: (k[0], order.get(k[1], 99), k[1], k[2]))
-    sets = [set(filter(None, k[2].split(","))) for k in keys]
+    sets = [set(k[2]) for k in keys]
     common = frozenset(set.intersection(*sets)) if sets else frozenset()
     return [Group(*k, groups[k], common) for k in keys]
 
@@ -320,7 +321,7 @@ def write_report(
             {
                 "suite": g.suite,
                 "learner": g.learner,
-                "variant": g.variant,
+                "variant": list(g.variant),
                 "runs": len(g.runs),
                 "orderings": sorted({str(r.ordering_seed) for r in g.runs}),
                 **{m: dict(zip(("mean", "std"), g.stat(m))) for m in METRICS},

@@ -104,5 +104,27 @@ def test_report_command_takes_the_folder_as_its_argument(sweep, capsys, tmp_path
 
 
 def test_variants_ignore_repetition_and_neutral_overrides():
-    assert variant_of(["lifelong=er", "ordering.seed=1", "eval.workers=2"]) == ""
-    assert variant_of(["train.epochs=20", "lifelong=er", "seed=3"]) == "train.epochs=20"
+    assert variant_of(["lifelong=er", "ordering.seed=1", "eval.workers=2"]) == ()
+    assert variant_of(["train.epochs=20", "lifelong=er", "seed=3"]) == ("train.epochs=20",)
+    # an override holding a list keeps its commas (it was once split at them)
+    wide = ["policy.hidden=[512,512,512]", "lifelong=er", "train.epochs=20"]
+    assert variant_of(wide) == ("policy.hidden=[512,512,512]", "train.epochs=20")
+
+
+def test_an_override_holding_a_list_is_reported_whole(tmp_path):
+    """An override whose value is a list (``policy.hidden=[512,512,512]``) stays one override
+    in the report's common line and row labels (it was once split at its commas)."""
+    wide = "policy.hidden=[512,512,512]"
+    for learner, extra in (("er", ["train.epochs=5"]), ("packnet", [])):
+        fake_run(
+            tmp_path / learner,
+            learner,
+            0,
+            [[0.5, math.nan], [0.5, 0.5]],
+            [[(0, 0.5)], [(0, 0.5)]],
+            overrides=[wide, f"lifelong={learner}", *extra],
+        )
+    write_report(tmp_path, tmp_path / "r", plots=False)
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert f"Overrides common to every aggregated run: `{wide}`" in text
+    assert "| er [train.epochs=5] |" in text and "| packnet |" in text

@@ -176,13 +176,14 @@ class RobolearnEnv(gym.Env):
             obs["joint_pos"] = data.qpos[scene.arm_qpos_idx].astype(np.float32)
         if cfg.object_state:
             eef = data.site_xpos[scene.eef_site]
-            obs["object_state"] = self._object_state()
+            poses = scene.object_poses()
+            obs["object_state"] = self._object_state(poses)
             # robosuite's `<object>_to_robot0_eef_pos` convention: what low-dim policies learn from
-            obs["object_rel_pos"] = self._object_rel_pos(eef)
+            obs["object_rel_pos"] = self._object_rel_pos(poses, eef)
             # each object's orientation in the gripper's frame (robosuite's
             # `<object>_to_robot0_eef_quat`, as a rotation matrix's first two columns: unlike a
             # quaternion it has no sign flips): how far the hand must still turn to a grasp
-            obs["object_rel_rot"] = self._object_rel_rot(data.site_xmat[scene.eef_site])
+            obs["object_rel_rot"] = self._object_rel_rot(poses, data.site_xmat[scene.eef_site])
             # each fixture's root and each articulation's handle minus the end effector (world
             # frame; empty without fixtures): where to grasp a drawer, door or knob
             obs["fixture_rel_pos"] = (
@@ -190,17 +191,15 @@ class RobolearnEnv(gym.Env):
             )
         return obs
 
-    def _object_rel_pos(self, eef: np.ndarray) -> np.ndarray:
+    def _object_rel_pos(self, poses: dict[str, np.ndarray], eef: np.ndarray) -> np.ndarray:
         """Each object's position minus the end effector's (world frame), spec order."""
-        poses = self.scene.object_poses()
         rel = [poses[o.name][:3] - eef for o in self.spec_task.objects]
         return np.concatenate(rel).astype(np.float32)
 
-    def _object_rel_rot(self, eef_mat: np.ndarray) -> np.ndarray:
+    def _object_rel_rot(self, poses: dict[str, np.ndarray], eef_mat: np.ndarray) -> np.ndarray:
         """Per object (spec order) the first two columns of R_eef^T R_obj, 6 numbers."""
         import mujoco
 
-        poses = self.scene.object_poses()
         eef_rot = np.asarray(eef_mat, float).reshape(3, 3)
         parts = []
         for o in self.spec_task.objects:
@@ -210,8 +209,7 @@ class RobolearnEnv(gym.Env):
             parts.append(rel[:, :2].T.reshape(-1))  # column 0, then column 1
         return np.concatenate(parts).astype(np.float32)
 
-    def _object_state(self) -> np.ndarray:
-        poses = self.scene.object_poses()
+    def _object_state(self, poses: dict[str, np.ndarray]) -> np.ndarray:
         parts = [poses[o.name] for o in self.spec_task.objects]
         parts.append(np.array(list(self.scene.joint_fractions().values()), dtype=float))
         return np.concatenate(parts).astype(np.float32)

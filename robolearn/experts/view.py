@@ -53,8 +53,8 @@ class Grasp:
     psi: float
     toward: np.ndarray | None = None
     lean: float = 0.0
-    exact: bool = False  # the wrist turns to ``psi`` as it is, not to its equivalent (mod pi)
-    # nearest the hand's current yaw
+    # the wrist turns to ``psi`` as it is, not to its equivalent (mod pi) nearest its own yaw
+    exact: bool = False
 
 
 @dataclass(frozen=True)
@@ -362,9 +362,7 @@ def _psi_towards(angle: float, want: float) -> float:
     wrist's range, so that both ways round stay in reach), the turn changes direction only
     for a grasp 90 degrees off it, beyond the handle's arc.
     """
-    centre = sum(PSI_RANGE) / 2.0
-    ref = centre + _wrap(2.0 * (want - centre)) / 2.0
-    psi = ref + _wrap(2.0 * (angle - ref)) / 2.0
+    psi = fold_psi(angle, fold_psi(want, sum(PSI_RANGE) / 2.0))
     if psi > PSI_RANGE[1]:
         psi -= math.pi
     elif psi < PSI_RANGE[0]:

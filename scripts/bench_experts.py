@@ -2,7 +2,7 @@
 
     MUJOCO_GL=egl .venv/bin/python scripts/bench_experts.py [--episodes 20]
         [--suites spatial,object,goal,long,pretrain] [--tasks ID ...] [--init-states]
-        [--out docs/bench_experts.json] [--md docs/bench_experts.md]
+        [--out docs/bench_experts.json] [--md docs/bench_experts.md] [--merge]
 
 Episode ``i`` of a task resets the env with ``seed=i`` (or, with ``--init-states``, from the
 task's fixed initial state ``i``) and drives it with ``make_expert(env,
@@ -11,6 +11,10 @@ np.random.default_rng(EXPERT_SEED + i))`` through :func:`robolearn.experts.run_e
 process, one episode at a time. Writes a JSON report (per task: success rate, mean episode
 length of all and of the successful episodes, failed episode indices; per suite: mean success
 and tasks under the 95% target) and a markdown table, both via a temp file + rename.
+
+``--merge`` keeps what ``--out`` already holds and replaces only the suites (or, with
+``--tasks``, the tasks) this run measured, so rerunning one suite after an expert change
+updates the report in place; each suite records the date it was measured.
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SUITES = ("spatial", "object", "goal", "long", "pretrain")
 EXPERT_SEED = 1000  # the expert of episode i draws its style from default_rng(EXPERT_SEED + i)
 TARGET = 0.95
+
+
+class MergeError(ValueError):
+    """The report to merge into was measured differently (episodes, initial states)."""
 
 
 def bench_task(task_id: str, episodes: int, init_states: bool) -> dict[str, Any]:
@@ -79,23 +87,54 @@ def summarize(tasks: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def check_mergeable(old: dict[str, Any], new: dict[str, Any], source: Path) -> None:
+    """MergeError naming ``source`` unless both were measured with the same settings."""
+    for key in ("episodes", "init_states", "expert_seed"):
+        if old.get(key) != new[key]:
+            raise MergeError(
+                f"{source}: {key}={old.get(key)!r} there but {new[key]!r} in this run; rerun "
+                f"with the same settings or write elsewhere (--out/--md without --merge)"
+            )
+
+
+def merge(old: dict[str, Any], new: dict[str, Any], source: Path) -> dict[str, Any]:
+    """``new`` laid over ``old``: its suites replace old ones, or only its tasks of a suite.
+
+    Raises MergeError naming ``source`` when the two were measured with other episodes or
+    initial states (their success rates would not be comparable in one table).
+    """
+    check_mergeable(old, new, source)
+    suites = {name: {"date": old["date"], **s} for name, s in old.get("suites", {}).items()}
+    for name, s in new["suites"].items():
+        tasks = {**suites.get(name, {}).get("tasks", {}), **s["tasks"]}
+        suites[name] = {**s, "summary": summarize(tasks), "tasks": tasks}
+    out = {**new, "suites": suites}
+    out["seconds"] = round(
+        sum(t["seconds"] for s in suites.values() for t in s["tasks"].values()), 1
+    )
+    out["below_target"] = [t for s in suites.values() for t in s["summary"]["below_target"]]
+    return out
+
+
 def markdown(report: dict[str, Any]) -> str:
     mode = "fixed initial states 0..N-1" if report["init_states"] else "seeded resets 0..N-1"
+    dates = sorted({s.get("date", report["date"]) for s in report["suites"].values()})
     lines = [
         f"Scripted-expert success, {report['episodes']} episodes per task ({mode}, expert "
         f"rng default_rng({EXPERT_SEED} + i)); target >= {TARGET:.0%} per task. "
         f"MuJoCo {report['versions']['mujoco']}, robosuite {report['versions']['robosuite']}, "
-        f"{report['date']}, {report['seconds'] / 60:.0f} min on one core.",
+        f"{' to '.join(dict.fromkeys([dates[0], dates[-1]]))}, "
+        f"{report['seconds'] / 60:.0f} min on one core.",
         "",
-        "| suite | tasks | mean success | min success | mean steps | tasks under target |",
-        "|---|---:|---:|---:|---:|---|",
+        "| suite | tasks | mean success | min success | mean steps | tasks under target | date |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for name, s in report["suites"].items():
         below = ", ".join(t.split("/", 1)[1] for t in s["summary"]["below_target"]) or "none"
         sm = s["summary"]
         lines.append(
             f"| {name} | {sm['tasks']} | {sm['mean_success']:.1%} | {sm['min_success']:.0%} "
-            f"| {sm['mean_steps']:.0f} | {below} |"
+            f"| {sm['mean_steps']:.0f} | {below} | {s.get('date', report['date'])} |"
         )
     lines += ["", "| task | success | mean steps | steps (successes) | horizon | failed episodes |"]
     lines.append("|---|---:|---:|---:|---:|---|")
@@ -121,11 +160,22 @@ def main() -> int:
     parser.add_argument("--init-states", action="store_true", help="reset from init states")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench_experts.json")
     parser.add_argument("--md", type=Path, default=ROOT / "docs" / "bench_experts.md")
+    parser.add_argument("--merge", action="store_true", help="update --out's other suites")
     args = parser.parse_args()
     os.environ.setdefault("MUJOCO_GL", "egl")
     from robolearn.tasks.suites import get_suite
 
+    previous = None
+    if args.merge and args.out.exists():
+        previous = json.loads(args.out.read_text())
+        settings = {"episodes": args.episodes, "init_states": args.init_states}
+        try:  # before measuring anything
+            check_mergeable(previous, {**settings, "expert_seed": EXPERT_SEED}, args.out)
+        except MergeError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
     start = time.perf_counter()
+    today = dt.date.today().isoformat()
     suites: dict[str, Any] = {}
     for name in args.suites.split(","):
         tasks: dict[str, Any] = {}
@@ -139,11 +189,11 @@ def main() -> int:
                 flush=True,
             )
         if tasks:
-            suites[name] = {"summary": summarize(tasks), "tasks": tasks}
+            suites[name] = {"summary": summarize(tasks), "date": today, "tasks": tasks}
             sm = suites[name]["summary"]
             print(f"== {name}: mean {sm['mean_success']:.1%}, under target {sm['below_target']}")
     report = {
-        "date": dt.date.today().isoformat(),
+        "date": today,
         "episodes": args.episodes,
         "init_states": args.init_states,
         "expert_seed": EXPERT_SEED,
@@ -154,6 +204,8 @@ def main() -> int:
         "suites": suites,
         "below_target": [t for s in suites.values() for t in s["summary"]["below_target"]],
     }
+    if previous is not None:
+        report = merge(previous, report, args.out)
     atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     atomic_write_text(args.md, markdown(report))
     print(f"wrote {args.out} and {args.md}; under target: {report['below_target'] or 'none'}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import mujoco
 import numpy as np
 
-from robolearn.experts.motion import NEUTRAL_PSI, PSI_RANGE, fold_psi, yaw_of
+from robolearn.experts.motion import NEUTRAL_PSI, PSI_RANGE, fold_psi, wrap, yaw_of
 from robolearn.sim.objects import prefixed, root_body_name
 from robolearn.tasks.catalogue import FIXTURES, OBJECTS, Articulation, ObjectType
 from robolearn.tasks.predicates import Box, quat_to_mat
@@ -196,7 +196,7 @@ class SceneView:
             if abs(off_line[0] - off_line[1]) < SIDE_MARGIN:
                 off_line = [0.0, 1.0]
             want = sides[min((0, 1), key=lambda i: (not room[i], off_line[i]))]
-        rel = _wrap(want - yaw - base_angle)
+        rel = wrap(want - yaw - base_angle)
         rel = min(max(rel, lo), hi)  # the mug's handle side is excluded
         angle = yaw + base_angle + rel
         point = pos + np.array([radius * math.cos(angle), radius * math.sin(angle), offset[2]])
@@ -337,10 +337,6 @@ def gripper_points(width: float) -> np.ndarray:
             for z in (-0.123, -0.031):
                 pts.append((x, y, z))
     return np.array(pts)
-
-
-def _wrap(angle: float) -> float:
-    return float(math.atan2(math.sin(angle), math.cos(angle)))
 
 
 def _fold_quarter(psi: float) -> float:

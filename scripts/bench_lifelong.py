@@ -52,6 +52,15 @@ def episodes_note(episodes: int) -> str:
     return "the default" if episodes == default else f"the default is {default}"
 
 
+def selection_note(select_by: str) -> str:
+    """How the kept checkpoint of each task was chosen, for the report's scale sentence."""
+    if select_by == "last":
+        return "the kept checkpoint is the last epoch's (`last`), never chosen on the test rollouts"
+    if select_by == "success":
+        return "the kept checkpoint is chosen by `success`: on the test rollouts, as LIBERO does"
+    return f"the kept checkpoint is chosen by `{select_by}` on held-out demos, never on the test rollouts"
+
+
 def collect_demos(args: argparse.Namespace) -> None:
     from robolearn.lifelong.ordering import make_ordering
     from robolearn.tasks.suites import get_suite
@@ -105,9 +114,8 @@ def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, A
         f"{s['hidden']} with a {s['head']} head on low-dim observations; rollouts with "
         f"{s['episodes']} episodes per task evaluation ({episodes_note(s['episodes'])}), up to "
         f"the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
-        f"and after each task on every seen task; the kept checkpoint is chosen by "
-        f"`{s['select_by']}` on held-out demos, never on the test rollouts. LIBERO: 50 epochs, "
-        "20 episodes, ResNet-T on images, human demos, 3 seeds.",
+        f"and after each task on every seen task; {selection_note(s['select_by'])}. LIBERO: 50 "
+        "epochs, 20 episodes, ResNet-T on images, human demos, 3 seeds.",
         "",
         f"{wall}Total run time of the aggregated runs: {total:.0f} min on one core each.",
         "",

@@ -168,9 +168,11 @@ def main() -> int:
     previous = None
     if args.merge and args.out.exists():
         previous = json.loads(args.out.read_text())
-        settings = {"episodes": args.episodes, "init_states": args.init_states}
+        settings = {
+            "episodes": args.episodes, "init_states": args.init_states, "expert_seed": EXPERT_SEED,
+        }  # fmt: skip
         try:  # before measuring anything
-            check_mergeable(previous, {**settings, "expert_seed": EXPERT_SEED}, args.out)
+            check_mergeable(previous, settings, args.out)
         except MergeError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def load_script() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "bench_experts", ROOT / "scripts" / "bench_experts.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests import load_script
 
 
 def task(successes: int, seconds: float = 10.0) -> dict[str, Any]:
@@ -30,7 +19,7 @@ def task(successes: int, seconds: float = 10.0) -> dict[str, Any]:
 
 
 def report(date: str, suites: dict[str, dict[str, Any]], **over: Any) -> dict[str, Any]:
-    bench = load_script()
+    bench = load_script("bench_experts")
     out = {
         "date": date, "episodes": 4, "init_states": False, "expert_seed": 1000, "target": 0.95,
         "machine": {}, "versions": {"mujoco": "3.9.0", "robosuite": "1.5.2", "numpy": "1.26.4"},
@@ -45,7 +34,7 @@ def report(date: str, suites: dict[str, dict[str, Any]], **over: Any) -> dict[st
 
 
 def test_merge_replaces_the_rerun_suite_and_keeps_the_others() -> None:
-    bench = load_script()
+    bench = load_script("bench_experts")
     old = report("2026-11-01", {"a": {"a/t1": task(4), "a/t2": task(2)}, "b": {"b/t1": task(1)}})
     del old["suites"]["b"]["date"]  # reports written before --merge carry no per-suite date
     new = report("2026-11-30", {"a": {"a/t1": task(3), "a/t2": task(4)}})
@@ -62,7 +51,7 @@ def test_merge_replaces_the_rerun_suite_and_keeps_the_others() -> None:
 
 
 def test_merge_of_some_tasks_keeps_the_suites_other_tasks() -> None:
-    bench = load_script()
+    bench = load_script("bench_experts")
     old = report("2026-11-01", {"a": {"a/t1": task(4), "a/t2": task(0)}})
     new = report("2026-11-30", {"a": {"a/t2": task(4, seconds=5.0)}})
     merged = bench.merge(old, new, Path("x.json"))
@@ -73,7 +62,7 @@ def test_merge_of_some_tasks_keeps_the_suites_other_tasks() -> None:
 
 
 def test_merge_refuses_a_report_measured_with_other_episodes() -> None:
-    bench = load_script()
+    bench = load_script("bench_experts")
     old = report("2026-11-01", {"a": {"a/t1": task(4)}}, episodes=20)
     new = report("2026-11-30", {"a": {"a/t1": task(4)}})
     with pytest.raises(bench.MergeError, match=r"old\.json: episodes=20 there but 4"):

@@ -236,6 +236,9 @@ class Policy(nn.Module):
             self._slots = batch
             self._fresh = torch.ones(batch, dtype=torch.bool)
             self._init_state(batch)
+            head = getattr(self, "head", None)
+            if head is not None and hasattr(head, "reset_noise"):  # sampling restarts too
+                head.reset_noise()
         lang = self.embed_language(obs.get("language"), batch)
         was_training = self.training
         if was_training:

@@ -42,7 +42,7 @@ class BCMLP(Policy):
         )
         self.trunk = mlp([in_dim, *cfg.hidden], cfg.dropout, last_act=True)
         self.step_embed = torch.nn.Embedding(cfg.seq_len, cfg.hidden[-1])
-        self.head = make_head(cfg.head, cfg.hidden[-1], spec.action_dim)
+        self.head = make_head(cfg.head, cfg.hidden[-1], spec.action_dim, chunk=cfg.seq_len)
         self.history = History(cfg.frame_stack, pad_first=True)
         self._chunks: torch.Tensor | None = None  # (B, age, chunk step, A) past predictions
         self._valid: torch.Tensor | None = None  # (B, age)
@@ -93,8 +93,10 @@ class BCMLP(Policy):
         if self.cfg.execute > 1:
             return self._act_open_loop(features, fresh)
         m = self.cfg.temporal_ensemble
-        if m is None:
-            return self.head.act(features[:, 0])
+        if m is None:  # a joint head samples the whole chunk; its first action is executed
+            return (
+                self.head.act(features)[:, 0] if self.head.joint else self.head.act(features[:, 0])
+            )
         chunk = self.head.act(features)  # (B, k, A)
         b, k, _ = chunk.shape
         if self._chunks is None or self._valid is None:

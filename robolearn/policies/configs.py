@@ -23,12 +23,15 @@ LOW_DIM_KEYS = (
 
 @dataclass
 class HeadConfig:
-    kind: str = "gmm"  # gmm | gaussian | deterministic
+    kind: str = "gmm"  # gmm | gaussian | deterministic | diffusion
+    # head MLP widths; diffusion: its denoiser, len(hidden) residual blocks of width hidden[0]
     hidden: list[int] = field(default_factory=lambda: [256, 256])
     modes: int = 5  # gmm components
     min_std: float = 1e-4
     sample: bool = False  # act by sampling (LIBERO) instead of the most likely mode's mean
     loss: str = "l2"  # deterministic head: l1 | l2
+    diffusion_steps: int = 100  # diffusion head: noise levels in training (DDPM)
+    inference_steps: int = 10  # diffusion head: DDIM denoising steps per sampled action (chunk)
 
 
 @dataclass

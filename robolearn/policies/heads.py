@@ -1,9 +1,17 @@
 """Action heads: features (..., F) -> an action distribution's loss and an action (..., A).
 
 ``gmm`` (LIBERO/robomimic: K modes, softplus std with a floor, NLL), ``gaussian`` (one
-diagonal Gaussian, NLL) and ``deterministic`` (MLP regression, L1 or L2). ``loss`` takes a
-validity mask over the leading dims (padded steps count zero); ``act`` returns the most
-likely mode's mean, or a sample with ``sample=True``.
+diagonal Gaussian, NLL), ``deterministic`` (MLP regression, L1 or L2) and ``diffusion``
+(diffusion policy: a denoiser conditioned on the features, trained to predict the noise added
+to the action, sampled by DDIM). ``loss`` takes a validity mask over the leading dims (padded
+steps count zero); ``act`` returns the most likely mode's mean, or a sample with
+``sample=True`` (diffusion always samples, from its own seeded generator).
+
+Heads are built per step (``chunk=1``): each of the ``(..., T)`` positions is its own sample.
+A policy that predicts an action chunk from one observation (``bc_mlp``) builds them with
+``chunk=seq_len``; a head whose ``joint`` is true then models the whole chunk at once
+(``features``/``target`` ``(..., chunk, F|A)``), so the actions of one chunk come from one
+sample instead of from independent per-step choices.
 """
 
 from __future__ import annotations
@@ -55,9 +63,11 @@ def gmm_log_prob(
 
 
 class ActionHead(nn.Module):
-    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int) -> None:
+    joint: bool = False  # True: models a whole chunk (..., chunk, A) jointly
+
+    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> None:
         super().__init__()
-        self.cfg, self.action_dim = cfg, action_dim
+        self.cfg, self.action_dim, self.chunk = cfg, action_dim, chunk
         self.trunk = mlp([in_dim, *cfg.hidden], last_act=True) if cfg.hidden else nn.Identity()
         self.out_dim = cfg.hidden[-1] if cfg.hidden else in_dim
 
@@ -69,11 +79,14 @@ class ActionHead(nn.Module):
     def act(self, features: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def reset_noise(self) -> None:
+        """Restart the head's sampling noise (a policy calls it when its rollout restarts)."""
+
 
 @HEADS.register("deterministic")
 class DeterministicHead(ActionHead):
-    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int) -> None:
-        super().__init__(cfg, in_dim, action_dim)
+    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> None:
+        super().__init__(cfg, in_dim, action_dim, chunk)
         if cfg.loss not in ("l1", "l2"):
             raise ConfigError(f"deterministic head loss must be l1 or l2, got {cfg.loss!r}")
         self.proj = nn.Linear(self.out_dim, action_dim)
@@ -90,8 +103,8 @@ class DeterministicHead(ActionHead):
 
 @HEADS.register("gaussian")
 class GaussianHead(ActionHead):
-    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int) -> None:
-        super().__init__(cfg, in_dim, action_dim)
+    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> None:
+        super().__init__(cfg, in_dim, action_dim, chunk)
         self.proj = nn.Linear(self.out_dim, 2 * action_dim)
 
     def _dist(self, features: torch.Tensor) -> Independent:
@@ -111,8 +124,8 @@ class GaussianHead(ActionHead):
 
 @HEADS.register("gmm")
 class GMMHead(ActionHead):
-    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int) -> None:
-        super().__init__(cfg, in_dim, action_dim)
+    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> None:
+        super().__init__(cfg, in_dim, action_dim, chunk)
         if cfg.modes < 1:
             raise ConfigError(f"gmm head needs modes >= 1, got {cfg.modes}")
         k, a = cfg.modes, action_dim
@@ -145,5 +158,163 @@ class GMMHead(ActionHead):
         return means.gather(-2, index).squeeze(-2)
 
 
-def make_head(cfg: HeadConfig, in_dim: int, action_dim: int) -> ActionHead:
-    return HEADS.get(cfg.kind)(cfg, in_dim, action_dim)
+def cosine_alpha_bars(steps: int, s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
+    """Cumulative signal fractions of the squared-cosine noise schedule (Nichol & Dhariwal;
+    diffusers' ``squaredcos_cap_v2``), (steps,) float64, decreasing from ~1 towards 0."""
+
+    def f(t: float) -> float:
+        return math.cos((t / steps + s) / (1 + s) * math.pi / 2) ** 2
+
+    betas = [min(1 - f(i + 1) / f(i), max_beta) for i in range(steps)]
+    return torch.cumprod(1 - torch.tensor(betas, dtype=torch.float64), 0)
+
+
+def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal embedding (..., dim) of integer diffusion steps ``t`` (...)."""
+    half = dim // 2
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device) / half)
+    angles = t.float()[..., None] * freqs
+    return torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)
+
+
+class FiLMBlock(nn.Module):
+    """Residual MLP block whose normalised input is scaled and shifted by the condition."""
+
+    def __init__(self, width: int, cond_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(width)
+        self.film = nn.Linear(cond_dim, 2 * width)
+        self.body = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, width))
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        scale, shift = self.film(cond).chunk(2, dim=-1)
+        return x + self.body(self.norm(x) * (1 + scale) + shift)
+
+
+class Denoiser(nn.Module):
+    """eps_theta(x_t, t, cond): FiLM residual MLP; ``width`` wide, ``blocks`` deep."""
+
+    def __init__(self, x_dim: int, cond_dim: int, width: int, blocks: int, t_dim: int = 64):
+        super().__init__()
+        self.t_dim = t_dim
+        self.t_mlp = nn.Sequential(
+            nn.Linear(t_dim, 2 * t_dim), nn.GELU(), nn.Linear(2 * t_dim, t_dim)
+        )
+        self.inp = nn.Linear(x_dim, width)
+        self.blocks = nn.ModuleList(FiLMBlock(width, cond_dim + t_dim) for _ in range(blocks))
+        self.out = nn.Sequential(nn.LayerNorm(width), nn.GELU(), nn.Linear(width, x_dim))
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        c = torch.cat([cond, self.t_mlp(timestep_embedding(t, self.t_dim))], dim=-1)
+        h = self.inp(x)
+        for block in self.blocks:
+            h = block(h, c)
+        return self.out(h)
+
+
+@HEADS.register("diffusion")
+class DiffusionHead(ActionHead):
+    """Diffusion policy's head (Chi et al. 2023) on features: DDPM training (predict the
+    noise, ``diffusion_steps`` levels, squared-cosine schedule), deterministic DDIM sampling
+    in ``inference_steps`` from seeded Gaussian noise. Built with ``chunk > 1`` it denoises
+    the whole chunk (chunk x A numbers) from the features' mean over the chunk positions (for
+    ``bc_mlp`` that is its trunk's output plus a constant). ``hidden`` sizes the denoiser:
+    ``len(hidden)`` FiLM residual blocks of width ``hidden[0]``; the features condition every
+    block. In eval mode the loss draws its noise from a fixed seed, so validation losses of
+    different checkpoints compare like with like, and also reports ``mse``, the error of a
+    full DDIM sample; in training mode it reports only the noise error (``eps_mse``)."""
+
+    clip = 5.0  # predicted clean actions are clamped to +-clip (normalised units)
+
+    def __init__(self, cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> None:
+        super().__init__(cfg, in_dim, action_dim, chunk)
+        if not cfg.hidden:
+            raise ConfigError(
+                "diffusion head needs hidden (the denoiser's widths), e.g. [512, 512]"
+            )
+        if not 1 <= cfg.inference_steps <= cfg.diffusion_steps:
+            raise ConfigError(
+                f"diffusion head inference_steps={cfg.inference_steps} must lie in "
+                f"1..diffusion_steps={cfg.diffusion_steps}"
+            )
+        self.joint = chunk > 1
+        self.trunk = nn.Identity()  # the denoiser reads the features itself
+        self.denoiser = Denoiser(chunk * action_dim, in_dim, cfg.hidden[0], len(cfg.hidden))
+        self.register_buffer(
+            "alpha_bars", cosine_alpha_bars(cfg.diffusion_steps).float(), persistent=False
+        )
+        self._gen: torch.Generator | None = None
+
+    def _split(self, features: torch.Tensor) -> torch.Tensor:
+        """Features (..., chunk, F) -> the condition (..., F); per-step heads: unchanged."""
+        if self.chunk == 1:
+            return features
+        if features.shape[-2] != self.chunk:
+            raise ConfigError(
+                f"diffusion head built for chunks of {self.chunk} got features of shape "
+                f"{tuple(features.shape)} (expected (..., {self.chunk}, F))"
+            )
+        return features.mean(-2)
+
+    def _shape(self, x: torch.Tensor, lead: torch.Size) -> torch.Tensor:
+        return x.reshape(*lead, self.chunk, self.action_dim) if self.chunk > 1 else x
+
+    def _generator(self, device: torch.device) -> torch.Generator:
+        if self._gen is None or self._gen.device != device:
+            self._gen = torch.Generator(device=device).manual_seed(0)
+        return self._gen
+
+    def reset_noise(self) -> None:
+        self._gen = None
+
+    def loss(self, features, target, mask):  # type: ignore[no-untyped-def]
+        cond = self._split(features)
+        lead = cond.shape[:-1]
+        x0 = target.reshape(*lead, -1)
+        gen = None if self.training else torch.Generator(device=x0.device).manual_seed(0)
+        t = torch.randint(0, self.cfg.diffusion_steps, lead, device=x0.device, generator=gen)
+        eps = torch.randn(x0.shape, device=x0.device, generator=gen, dtype=x0.dtype)
+        ab = self.alpha_bars[t][..., None].to(x0.dtype)
+        pred = self.denoiser(ab.sqrt() * x0 + (1 - ab).sqrt() * eps, t, cond)
+        err = self._shape((pred - eps).pow(2), lead).mean(-1)  # (..., chunk) or (...)
+        loss = masked_mean(err, mask)
+        metrics = {"eps_mse": float(loss.detach())}
+        if not self.training:
+            sample = self._sample(cond, torch.Generator(device=x0.device).manual_seed(1))
+            mse = (self._shape(sample, lead) - target).pow(2).mean(-1)
+            metrics["mse"] = float(masked_mean(mse, mask))
+        return loss, metrics
+
+    def _sample(self, cond: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """DDIM (eta 0) from N(0, I) noise drawn from ``gen``: (..., chunk * A)."""
+        lead, n = cond.shape[:-1], self.cfg.diffusion_steps
+        x = torch.randn(
+            (*lead, self.chunk * self.action_dim),
+            device=cond.device,
+            generator=gen,
+            dtype=cond.dtype,
+        )
+        steps = torch.linspace(n - 1, 0, self.cfg.inference_steps).round().long().tolist()
+        for i, step in enumerate(steps):
+            ab = self.alpha_bars[step].to(cond.dtype)
+            ab_prev = (
+                self.alpha_bars[steps[i + 1]].to(cond.dtype)
+                if i + 1 < len(steps)
+                else torch.ones((), dtype=cond.dtype, device=cond.device)
+            )
+            t = torch.full(lead, step, device=cond.device, dtype=torch.long)
+            eps = self.denoiser(x, t, cond)
+            x0 = ((x - (1 - ab).sqrt() * eps) / ab.sqrt()).clamp(-self.clip, self.clip)
+            eps = (x - ab.sqrt() * x0) / (1 - ab).sqrt()  # consistent with the clamped x0
+            x = ab_prev.sqrt() * x0 + (1 - ab_prev).sqrt() * eps
+        return x
+
+    def act(self, features):  # type: ignore[no-untyped-def]
+        cond = self._split(features)
+        sample = self._sample(cond, self._generator(cond.device))
+        return self._shape(sample, cond.shape[:-1])
+
+
+def make_head(cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> ActionHead:
+    """The registered head ``cfg.kind``; ``chunk``: actions predicted per observation."""
+    return HEADS.get(cfg.kind)(cfg, in_dim, action_dim, chunk)

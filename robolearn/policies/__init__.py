@@ -1,7 +1,7 @@
 """Policies: the :class:`~robolearn.policies.base.Policy` protocol and registered models.
 
 ``bc_mlp`` (low-dim MLP with action chunks), ``bc_rnn`` (FiLM ResNet + LSTM) and
-``bc_transformer`` (LIBERO's ResNet-T); heads ``gmm``, ``gaussian``, ``deterministic``.
+``bc_transformer`` (LIBERO's ResNet-T); heads ``gmm``, ``gaussian``, ``deterministic``, ``diffusion``.
 Build one with :func:`build_policy`, save/load with :mod:`robolearn.policies.io`.
 Importing this package does not import torch; the policy modules do.
 """

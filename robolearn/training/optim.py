@@ -62,17 +62,23 @@ def lr_at(step: int, base: float, total: int, warmup: int, min_ratio: float) -> 
 
 
 class EMA:
-    """Exponential moving average of a model's floating-point parameters and buffers."""
+    """Exponential moving average of a model's floating-point parameters.
+
+    Buffers are not averaged: they hold statistics fixed once (an instruction embedding's mean
+    and std, fitted on the first batch, after the average began) or running ones, and an
+    average started from their initial values would lag behind for ~1/(1 - decay) steps;
+    :meth:`copy_to` takes them from the model as they are (diffusers' EMAModel does the same).
+    """
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         self.decay = decay
         self.shadow = {
-            k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()
+            k: v.detach().clone() for k, v in model.named_parameters() if v.is_floating_point()
         }
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        for key, value in model.state_dict().items():
+        for key, value in model.named_parameters():
             if key in self.shadow:
                 self.shadow[key].lerp_(value.detach(), 1.0 - self.decay)
 

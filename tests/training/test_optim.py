@@ -27,3 +27,25 @@ def test_adamw_is_fused_on_cpu_and_a_loaded_state_keeps_it():
     torch.testing.assert_close(
         optimizer.state[model[0].weight]["exp_avg"], old.state[model[0].weight]["exp_avg"]
     )
+
+
+def test_ema_averages_parameters_and_takes_buffers_as_they_are():
+    from torch import nn
+
+    from robolearn.training.optim import EMA
+
+    model = nn.Linear(2, 1)
+    model.register_buffer("stat", torch.zeros(2))  # e.g. an embedding mean fitted later
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+    ema = EMA(model, decay=0.5)
+    assert "stat" not in ema.shadow and set(ema.shadow) == {"weight", "bias"}
+    with torch.no_grad():
+        model.weight.fill_(4.0)
+        model.stat.fill_(3.0)  # fitted after the average began
+    ema.update(model)
+    saved = ema.copy_to(model)
+    torch.testing.assert_close(model.weight, torch.full((1, 2), 2.0))  # halfway: decay 0.5
+    torch.testing.assert_close(model.stat, torch.full((2,), 3.0))  # not averaged towards 0
+    model.load_state_dict(saved)
+    torch.testing.assert_close(model.weight, torch.full((1, 2), 4.0))

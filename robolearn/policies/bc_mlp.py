@@ -9,6 +9,8 @@ trunk). The rollout executes the first action of the newest chunk, or the first 
 actions of a chunk open loop before predicting the next (diffusion policy's action horizon),
 or, with ``temporal_ensemble=m`` (ACT), the weighted mean of every chunk's prediction for the
 current step, weights ``exp(m * age)`` (older predictions count more, as in ACT).
+A joint head (``head.kind=diffusion``) samples the whole chunk at once from the trunk's output
+(the per-step embeddings then add only a constant), instead of one head call per chunk step.
 """
 
 from __future__ import annotations

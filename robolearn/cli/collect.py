@@ -24,6 +24,8 @@ def run(cfg: Any) -> int:
         perturb_rho=cfg.perturb_rho,
         perturb_scope=cfg.perturb_scope,
         miss=cfg.miss,
+        takeover=cfg.takeover,
+        takeover_steps=tuple(cfg.takeover_steps),
     )
     reports = collect(task_ids, cfg.out_dir, settings, cfg.workers, cfg.progress)
     width = max(len(r.task_id) for r in reports)
@@ -35,6 +37,11 @@ def run(cfg: Any) -> int:
         print(
             f"{r.task_id:<{width}}  {r.demos:>5}  {r.attempts:>8}  {r.success_rate:>7.0%}  "
             f"{r.mean_length:>8.1f}  {r.seconds:>7.1f}"
+        )
+    if cfg.takeover:
+        alone = sum(r.driver_solved for r in reports)
+        print(
+            f"\ntakeover: the policy solved {alone} attempt(s) alone (nothing to learn: not kept)"
         )
     short = [r for r in reports if not r.skipped and r.demos < cfg.demos_per_task]
     if short:

@@ -68,7 +68,13 @@ def _format(s: dict) -> str:
             f"  expert_actions: clean labels (DART perturb={d['perturb']}, rho "
             f"{d['perturb_rho']}, scope {d['perturb_scope']})"
         )
-    if s.get("recovery"):
+    if s.get("recovery") and s.get("takeover"):
+        r, t = s["recovery"], s["takeover"]
+        lines.append(
+            f"  action_mask: takeover demos, the policy {t['checkpoint']} drove the first "
+            f"{t['steps'][0]}-{t['steps'][1]} steps ({r['masked_steps']} steps not learned from)"
+        )
+    elif s.get("recovery"):
         r = s["recovery"]
         lines.append(
             f"  action_mask: {r['demos_with_miss']} demos with a deliberate miss, "

@@ -68,6 +68,8 @@ class CollectConfig:
     perturb_rho: float = 0.9
     perturb_scope: str = "all"  # all | transit | reach
     miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
+    takeover: str | None = None  # takeover demos: a policy checkpoint drives first (DAgger-style)
+    takeover_steps: list[int] = field(default_factory=lambda: [10, 120])  # its steps, [lo, hi]
     progress: bool = True
 
 
@@ -87,6 +89,9 @@ class DataConfig:
     perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
     miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
     action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)
+    # more folders of demos of the same tasks (<extra>/<suite>/<task>.hdf5, e.g. takeover
+    # demos from `robolearn collect takeover=<checkpoint>`), learned from alongside root's
+    extra_roots: list[str] = field(default_factory=list)
     train_split: str | None = "train"  # mask of the demos to train on (null: all)
     valid_split: str | None = "valid"  # mask for the validation loss (null: none)
     cache: str = "low_dim"  # none | low_dim | all

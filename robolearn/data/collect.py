@@ -42,14 +42,25 @@ class CollectSettings:
     perturb_rho: float = 0.9  # its step-to-step correlation
     perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
     miss: float = 0.0  # recovery demos: probability of a deliberate first-attempt grasp miss
+    # Takeover demos (DAgger-style): a policy checkpoint drives the first n steps of each
+    # episode (n uniform in takeover_steps, inclusive), then the expert takes over from the
+    # state it left; the policy's steps are masked (robolearn/experts/takeover.py).
+    takeover: str | None = None
+    takeover_steps: tuple[int, int] = (10, 120)
 
     def __post_init__(self) -> None:
         from robolearn.experts.base import Perturbation
+        from robolearn.experts.takeover import check_steps
 
         try:
             Perturbation(self.perturb, self.perturb_rho, self.perturb_scope, self.miss)
         except ValueError as exc:
             raise ConfigError(f"collect settings perturb*/miss: {exc}") from exc
+        object.__setattr__(self, "takeover_steps", check_steps(self.takeover_steps))
+        if self.takeover is not None:  # a checkpoint folder (CheckpointError naming it)
+            from robolearn.policies.io import read_meta
+
+            read_meta(self.takeover)
 
 
 @dataclass
@@ -62,6 +73,7 @@ class TaskReport:
     seconds: float = 0.0
     skipped: bool = False
     lengths: list[int] = field(default_factory=list)
+    driver_solved: int = 0  # takeover: episodes the policy solved before the expert took over
 
     @property
     def success_rate(self) -> float:
@@ -119,7 +131,6 @@ def check_collected(path: Path, wanted: Mapping[str, Any]) -> None:
     ``wanted`` asks (keys :data:`PERTURB_KEYS`), or by another version of the experts (files
     not from the collector are not checked for that), naming both settings."""
     from robolearn.data.reader import DemoFile
-    from robolearn.experts.base import EXPERT_VERSION
 
     with DemoFile(path) as f:
         meta = f.meta or {}
@@ -137,6 +148,18 @@ def check_collected(path: Path, wanted: Mapping[str, Any]) -> None:
             f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1, "
             "demos/lowdim_miss0.5) or change the perturb/miss settings"
         )
+    check_expert_version(path, meta)
+
+
+def check_expert_version(path: Path, meta: Mapping[str, Any] | None = None) -> None:
+    """Refuse a demo file collected by another version of the experts (files not from the
+    collector are not checked); ``meta`` is the file's metadata when already read."""
+    from robolearn.data.reader import DemoFile
+    from robolearn.experts.base import EXPERT_VERSION
+
+    if meta is None:
+        with DemoFile(path) as f:
+            meta = f.meta or {}
     version = expert_version_of(meta)
     if version is not None and version != EXPERT_VERSION:
         raise DataError(
@@ -164,11 +187,16 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
     robomimic convention: ``obs[t]`` and ``states[t]`` are before ``actions[t]``;
     ``rewards[t]`` follows it; ``dones`` is 1 at the last step only. ``actions`` are what
     was executed; a perturbed expert's clean labels go to ``expert_actions``, and with
-    deliberate misses which steps to learn from goes to ``action_mask``.
+    deliberate misses or a takeover's policy steps which steps to learn from goes to
+    ``action_mask``.
     """
     from robolearn.data.episode import Episode
 
     perturb = getattr(expert, "perturb", None)
+    # deliberate misses and a takeover's policy steps are stored as steps not to learn from
+    masked = bool(getattr(expert, "masks_steps", False)) or (
+        perturb is not None and perturb.miss > 0
+    )
     obs, info = env.reset(seed=seed)
     expert.reset()
     base = env.unwrapped
@@ -205,7 +233,7 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
         seed=seed,
         success=solved,
         expert_actions=np.stack(labels) if perturb is not None and perturb.std > 0 else None,
-        action_mask=np.asarray(learn) if perturb is not None and perturb.miss > 0 else None,
+        action_mask=np.asarray(learn) if masked else None,
     )
     return episode, solved
 
@@ -234,6 +262,7 @@ def collect_task(
     from robolearn.envs import make_env
     from robolearn.experts import Perturbation, make_expert
     from robolearn.experts.base import EXPERT_VERSION
+    from robolearn.experts.takeover import Takeover
     from robolearn.versions import versions
 
     path = task_path(out_dir, task_id)
@@ -257,6 +286,7 @@ def collect_task(
         settings.perturb, settings.perturb_rho, settings.perturb_scope, settings.miss
     )
     max_attempts = max(1, int(np.ceil(settings.demos_per_task * settings.max_attempts_factor)))
+    driver = _PolicyDriver(settings.takeover, task.language) if settings.takeover else None
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with DemoWriter(
@@ -271,10 +301,17 @@ def collect_task(
             while report.demos < settings.demos_per_task and report.attempts < max_attempts:
                 seed = derive_seed(settings.seed, task_id, report.attempts)
                 rng = make_rng(settings.seed, task_id, report.attempts, "expert")
-                episode, solved = record_episode(
-                    env, make_expert(env, rng, perturb), seed, task.horizon
-                )
+                expert: Any = make_expert(env, rng, perturb)
+                if driver is not None:
+                    # other scenes than the plain demos of the same seed
+                    seed = derive_seed(settings.seed, task_id, report.attempts, "takeover")
+                    switch_rng = make_rng(settings.seed, task_id, report.attempts, "switch")
+                    expert = Takeover(expert, driver, switch_rng, settings.takeover_steps)
+                episode, solved = record_episode(env, expert, seed, task.horizon)
                 report.attempts += 1
+                if solved and driver is not None and not expert.took_over:
+                    solved = False  # the policy solved it alone: no expert step to learn from
+                    report.driver_solved += 1
                 if solved:
                     writer.add(episode)
                     report.demos += 1
@@ -288,6 +325,27 @@ def collect_task(
     report.seconds = time.perf_counter() - start
     report.mean_length = float(np.mean(report.lengths)) if report.lengths else 0.0
     return report
+
+
+class _PolicyDriver:
+    """A policy checkpoint driving one env (the :class:`~robolearn.experts.takeover.Driver`
+    of takeover demos): raw env observations in, one action out."""
+
+    def __init__(self, checkpoint: str, language: str) -> None:
+        # the one place collection reaches up to policies (lazily): a takeover needs the
+        # learner it collects corrections for
+        from robolearn.policies.io import load_policy
+
+        self.policy = load_policy(checkpoint, device="cpu")
+        self.language = language
+
+    def reset(self) -> None:
+        self.policy.reset()
+
+    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
+        from robolearn.evaluation.evaluate import stack_observations
+
+        return np.asarray(self.policy.act(stack_observations([obs], [self.language])))[0]
 
 
 def _worker(args: tuple[str, str, CollectSettings, Any]) -> TaskReport:

@@ -43,6 +43,7 @@ def summarize(path: str | Path) -> dict[str, Any]:
             "actions": [list(first.actions.shape[1:]), str(first.actions.dtype)],
             "dart": _dart(getattr(f, "meta", None)) if first.expert_actions is not None else None,
             "recovery": _recovery(masks),
+            "takeover": _takeover(getattr(f, "meta", None)),
             "expert_version": expert_version_of(getattr(f, "meta", None)),
             "success_rate": float(np.mean(successes)),
             "language": sorted(languages),
@@ -63,6 +64,14 @@ def _recovery(masks: list[Any]) -> dict[str, int] | None:
         "demos_with_miss": sum(int(not m.all()) for m in held),
         "masked_steps": sum(int((~m).sum()) for m in held),
     }
+
+
+def _takeover(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The policy checkpoint and step range of a takeover file (None for other files)."""
+    collector = (meta or {}).get("collector") or {}
+    if not collector.get("takeover"):
+        return None
+    return {"checkpoint": collector["takeover"], "steps": list(collector["takeover_steps"])}
 
 
 def _dart(meta: dict[str, Any] | None) -> dict[str, Any]:

@@ -79,7 +79,9 @@ class _Active:
     frames: list[np.ndarray] = field(default_factory=list)
 
 
-def _stack(observations: list[dict[str, np.ndarray]], language: list[str]) -> dict[str, Any]:
+def stack_observations(
+    observations: list[dict[str, np.ndarray]], language: list[str]
+) -> dict[str, Any]:
     """Batch per-slot observations; vectors of different lengths (tasks with different
     object counts) are zero-padded to the longest, as the training data was."""
     batch: dict[str, Any] = {}
@@ -183,7 +185,7 @@ class _Run:
         observations = [o if o is not None else filler for o in self.obs]
         language = [a.language if a is not None else "" for a in self.active]
         language = [lang or self.active[live[0]].language for lang in language]  # type: ignore[union-attr]
-        return np.asarray(self.policy.act(_stack(observations, language)))  # type: ignore[arg-type]
+        return np.asarray(self.policy.act(stack_observations(observations, language)))  # type: ignore[arg-type]
 
     def run(self, progress: bool) -> EvalResult:
         start = time.perf_counter()

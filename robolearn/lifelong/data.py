@@ -128,15 +128,18 @@ class RunData:
     def __init__(self, tasks: Sequence[str], data_cfg: Any, policy_cfg: Any) -> None:
         from robolearn.data.dataset import DemoDataset
         from robolearn.policies.base import PolicySpec
-        from robolearn.training.pipeline import ensure_demos
+        from robolearn.training.pipeline import ensure_demos, extra_demo_paths
 
         self.tasks = list(tasks)
         self.cfg, self.policy_cfg = data_cfg, policy_cfg
         self.obs_keys = list(policy_cfg.obs_keys)
-        self.paths: dict[str, Path] = dict(
-            zip(self.tasks, ensure_demos(self.tasks, data_cfg, self.obs_keys))
-        )
-        full = DemoDataset(list(self.paths.values()), split=data_cfg.train_split, **self._common())
+        extra = extra_demo_paths(self.tasks, data_cfg)
+        self.paths: dict[str, list[Path]] = {
+            t: [p, *extra[t]]
+            for t, p in zip(self.tasks, ensure_demos(self.tasks, data_cfg, self.obs_keys))
+        }
+        files = [p for t in self.tasks for p in self.paths[t]]
+        full = DemoDataset(files, split=data_cfg.train_split, **self._common())
         self.normalizer = full.compute_normalizer()
         full.set_normalizer(self.normalizer)
         self.spec = PolicySpec.from_dataset(full)
@@ -181,7 +184,7 @@ class RunData:
         """The windows of ``tasks`` in ``split`` (DataError when the split has none)."""
         from robolearn.data.dataset import DemoDataset
 
-        files = [self.paths[t] for t in tasks]
+        files = [p for t in tasks for p in self.paths[t]]
         dataset = DemoDataset(files, split=split, **self._common())
         return Windows(dataset, self.finish, materialize=not self.image_keys)
 

@@ -90,6 +90,26 @@ def ensure_demos(task_ids: list[str], data: Any, obs_keys: list[str]) -> list[Pa
     return paths
 
 
+def extra_demo_paths(task_ids: list[str], data: Any) -> dict[str, list[Path]]:
+    """Each task's files under ``data.extra_roots`` (never collected here: they must exist,
+    e.g. takeover demos); DataError naming a missing one, or one of other experts."""
+    from robolearn.data.collect import check_expert_version, is_complete, task_path
+
+    out: dict[str, list[Path]] = {t: [] for t in task_ids}
+    for root in getattr(data, "extra_roots", None) or []:
+        for task_id in task_ids:
+            path = task_path(root, task_id)
+            if not is_complete(path):
+                raise DataError(
+                    f"data.extra_roots: no complete demo file {path} for {task_id}; collect it "
+                    f"(e.g. `robolearn collect tasks=[{task_id}] out_dir={root} "
+                    "takeover=<checkpoint>`) or drop that root"
+                )
+            check_expert_version(path)
+            out[task_id].append(path)
+    return out
+
+
 def build_datasets(paths: list[Path], policy_cfg: Any, data: Any) -> tuple[Any, Any]:
     from robolearn.data.dataset import DemoDataset
 
@@ -147,6 +167,7 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
     eval_cfg = EvalConfig(**container["eval"])
     tasks = task_ids_of(cfg)
     paths = ensure_demos(tasks, cfg.data, list(policy_cfg.obs_keys))
+    paths += [p for extra in extra_demo_paths(tasks, cfg.data).values() for p in extra]
     train, valid = build_datasets(paths, policy_cfg, cfg.data)
     log.info("%d train windows (%d demos), %s", len(train), train.num_demos,
              f"{len(valid)} valid windows" if valid is not None else "no valid split")  # fmt: skip

@@ -249,3 +249,63 @@ def test_demos_of_another_expert_version_are_refused(tmp_path, capsys):
     assert path.read_bytes() == before  # nor overwrites the old demos
     imported = write_file(tmp_path / "imported.hdf5", [3])
     check_collected(imported, keys)  # not the experts' demos: no version to compare
+
+
+def test_takeover_collection_masks_the_policy_steps_and_training_adds_the_folder(tmp_path, capsys):
+    from types import SimpleNamespace
+
+    import torch
+
+    from robolearn.data.dataset import DemoDataset
+    from robolearn.data.reader import DemoFile
+    from robolearn.errors import CheckpointError, DataError
+    from robolearn.experts.takeover import DRIVER_PHASE
+    from robolearn.policies import CONFIGS, build_policy
+    from robolearn.policies.base import PolicySpec
+    from robolearn.policies.io import save_policy
+    from robolearn.training.pipeline import extra_demo_paths
+
+    plain = CollectSettings(demos_per_task=1, cameras=(), seed=0)
+    collect([TASK], tmp_path / "plain", plain, workers=1, show_progress=False)
+    plain_path = task_path(tmp_path / "plain", TASK)
+    # an untrained policy on this task's observations drives first (it moves, it solves nothing)
+    cfg = CONFIGS["bc_mlp"]()
+    cfg.language, cfg.hidden = False, [32]
+    ds = DemoDataset([plain_path], cfg.obs_keys, seq_len=cfg.seq_len, frame_stack=1)
+    ds.set_normalizer(ds.compute_normalizer())
+    torch.manual_seed(0)
+    checkpoint = save_policy(
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer), tmp_path / "ckpt"
+    )
+    settings = CollectSettings(
+        demos_per_task=2, cameras=(), seed=0, takeover=str(checkpoint), takeover_steps=(5, 15),
+        max_attempts_factor=4,
+    )  # fmt: skip
+    (report,) = collect([TASK], tmp_path / "takeover", settings, workers=1, show_progress=False)
+    assert report.demos == 2 and report.driver_solved == 0
+    path = task_path(tmp_path / "takeover", TASK)
+    with DemoFile(path) as f, DemoFile(plain_path) as g:
+        assert f.meta["collector"]["takeover"] == str(checkpoint)
+        assert f.meta["collector"]["takeover_steps"] == [5, 15]
+        episodes = [f.episode(i) for i in range(len(f))]
+        plain_init = g.episode(0).init_state
+    for ep in episodes:
+        mask = ep.action_mask
+        assert mask is not None and mask.shape == (len(ep),)
+        n = int((~mask).sum())
+        assert 5 <= n <= 15 and not mask[:n].any() and mask[n:].all()  # a masked prefix
+        assert ep.skills[0] == (DRIVER_PHASE, 0, n) and ep.skills[1][0] == "reach"
+        assert ep.success
+    assert episodes[0].init_state != plain_init  # other scenes than the plain demos' seed
+    assert main(["demos", "info", str(path)]) == 0
+    assert "action_mask: takeover demos, the policy" in capsys.readouterr().out
+    # training learns from root's files plus every extra root's
+    data = SimpleNamespace(extra_roots=[str(tmp_path / "takeover")])
+    extra = extra_demo_paths([TASK], data)
+    assert extra == {TASK: [path]}
+    both = DemoDataset([plain_path, *extra[TASK]], cfg.obs_keys, seq_len=cfg.seq_len)
+    assert both.num_demos == 3
+    with pytest.raises(DataError, match=r"data\.extra_roots: no complete demo file .*nowhere"):
+        extra_demo_paths([TASK], SimpleNamespace(extra_roots=[str(tmp_path / "nowhere")]))
+    with pytest.raises(CheckpointError, match="is not a policy checkpoint"):
+        CollectSettings(takeover=str(tmp_path / "takeover"))

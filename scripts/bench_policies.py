@@ -15,7 +15,9 @@
    ``bc_mlp-<suite>-dart<STD>[-transit]``. With ``--miss P`` they are recovery demos: a
    pick's first attempt misses on purpose with probability P and the expert retries (the
    miss itself is masked out of training); folder and row get ``-miss<P>``. ``--set`` adds
-   train overrides to every run, whose rows get ``-<tag>``.
+   train overrides to every run, whose rows get ``-<tag>``; takeover demos (README
+   "Takeover demonstrations") join with ``--set 'data.extra_roots=[demos/lowdim_takeover]'
+   --tag takeover`` after ``robolearn collect ... takeover=<a run's checkpoints/best>``.
 2. With ``--image``: ``bc_transformer`` (LIBERO's ResNet-T) on agentview + wrist RGB at a small
    size on this CPU (``--image-size``, narrow ResNet), on ``--image-suite``; demos are
    collected with cameras into ``demos/image<size>``.

@@ -55,3 +55,21 @@ def test_batches_concatenate_and_index():
     assert both["obs"]["x"].shape == (3, 3) and both["language"] == ["a", "a", "b"]
     picked = index_batch(both, np.array([2, 0]))
     assert picked["language"] == ["b", "a"] and picked["actions"].flatten().tolist() == [1.0, 0.0]
+
+
+def test_extra_roots_add_their_demos_to_each_task(tmp_path, run_data):
+    from robolearn.errors import DataError
+
+    root, extra = tmp_path / "demos", tmp_path / "more"
+    write_task_files(root, demos=5, length=10)
+    write_task_files(extra, demos=3, length=10, seed=7)
+    overrides = [f"data.root={root}", "data.collect_missing=false"]
+    cfg = to_dict(compose("lifelong", [*overrides, f"data.extra_roots=[{extra}]"]))
+    both = RunData(TASKS, AttrDict(cfg["data"]), config_from_dict(cfg["policy"]))
+    assert both.paths[TASKS[0]][1].parent.parent == extra
+    for task in TASKS:  # each task's windows now come from both of its files
+        assert len(both.train([task]).dataset) > len(run_data.train([task]).dataset)
+        assert both.train([task]).dataset.num_demos > run_data.train([task]).dataset.num_demos
+    cfg = to_dict(compose("lifelong", [*overrides, f"data.extra_roots=[{tmp_path / 'none'}]"]))
+    with pytest.raises(DataError, match=r"data\.extra_roots: no complete demo file"):
+        RunData(TASKS, AttrDict(cfg["data"]), config_from_dict(cfg["policy"]))

@@ -38,7 +38,7 @@ class Episode:
     seed: int | None = None
     success: bool = True
     expert_actions: np.ndarray | None = None  # clean labels when execution was perturbed
-    action_mask: np.ndarray | None = None  # (T,) bool: False on deliberate mistakes
+    action_mask: np.ndarray | None = None  # (T,) bool: False on steps not to learn from
 
     def __len__(self) -> int:
         return int(np.shape(self.actions)[0]) if np.ndim(self.actions) else 0

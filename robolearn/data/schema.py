@@ -11,9 +11,9 @@ A robolearn demo file is an HDF5 file in robomimic's layout, so robomimic's tool
     data/demo_<i>/actions               (T, A)    float32 or float64: what was executed
     data/demo_<i>/expert_actions        (T, A)    optional: the expert's clean labels when the
                                                   collector perturbed execution (DART)
-    data/demo_<i>/action_mask           (T,)      optional uint8: 0 where the step was a
-                                                  deliberate mistake (a recovery demo's miss),
-                                                  not to be learned from; 1 elsewhere
+    data/demo_<i>/action_mask           (T,)      optional uint8: 0 where the step is not
+                                                  to be learned from (a recovery demo's miss,
+                                                  a takeover demo's policy steps); 1 elsewhere
     data/demo_<i>/rewards               (T,)
     data/demo_<i>/dones                 (T,)      uint8 0/1 (read back as bool)
     data/demo_<i>/states                (T, S)    float64 flattened simulator states

@@ -286,7 +286,13 @@ def collect_task(
         settings.perturb, settings.perturb_rho, settings.perturb_scope, settings.miss
     )
     max_attempts = max(1, int(np.ceil(settings.demos_per_task * settings.max_attempts_factor)))
-    driver = _PolicyDriver(settings.takeover, task.language) if settings.takeover else None
+    driver = None
+    if settings.takeover:
+        # the one place collection reaches up to policies (lazily): a takeover needs the
+        # learner it collects corrections for
+        from robolearn.evaluation.driver import PolicyDriver
+
+        driver = PolicyDriver(settings.takeover, task.language)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with DemoWriter(
@@ -325,27 +331,6 @@ def collect_task(
     report.seconds = time.perf_counter() - start
     report.mean_length = float(np.mean(report.lengths)) if report.lengths else 0.0
     return report
-
-
-class _PolicyDriver:
-    """A policy checkpoint driving one env (the :class:`~robolearn.experts.takeover.Driver`
-    of takeover demos): raw env observations in, one action out."""
-
-    def __init__(self, checkpoint: str, language: str) -> None:
-        # the one place collection reaches up to policies (lazily): a takeover needs the
-        # learner it collects corrections for
-        from robolearn.policies.io import load_policy
-
-        self.policy = load_policy(checkpoint, device="cpu")
-        self.language = language
-
-    def reset(self) -> None:
-        self.policy.reset()
-
-    def act(self, obs: dict[str, np.ndarray]) -> np.ndarray:
-        from robolearn.evaluation.evaluate import stack_observations
-
-        return np.asarray(self.policy.act(stack_observations([obs], [self.language])))[0]
 
 
 def _worker(args: tuple[str, str, CollectSettings, Any]) -> TaskReport:

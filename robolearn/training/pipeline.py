@@ -96,7 +96,7 @@ def extra_demo_paths(task_ids: list[str], data: Any) -> dict[str, list[Path]]:
     from robolearn.data.collect import check_expert_version, is_complete, task_path
 
     out: dict[str, list[Path]] = {t: [] for t in task_ids}
-    for root in getattr(data, "extra_roots", None) or []:
+    for root in data.extra_roots:
         for task_id in task_ids:
             path = task_path(root, task_id)
             if not is_complete(path):

@@ -22,6 +22,7 @@ from robolearn.experts.motion import GRIP_OPEN, Controller, Style
 from robolearn.experts.planner import PlanStep, plan
 from robolearn.experts.primitives import Ctx, Motion, Step, recover, wait
 from robolearn.experts.skills import PHASES
+from robolearn.experts.version import EXPERT_VERSION as EXPERT_VERSION  # re-exported
 from robolearn.experts.view import SceneView
 
 log = logging.getLogger(__name__)
@@ -30,16 +31,6 @@ MAX_ROUNDS = 4  # plan, execute, re-check the goal; re-plan what is still unsati
 SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
 SETTLE_STEPS = 15  # ... or this many steps after the plan is done
 PERTURB_SCOPES = ("all", "transit", "reach")
-# Bumped when the experts' demos of some task change (files record it; a folder keeps one):
-# 2: a bowl on or near the robot's centre line is always pinched on the same side (1 flipped
-#    sides with millimetres of its position, which a policy cannot learn); a descent to a
-#    grasp that comes to rest against the object closes there instead of pushing on until
-#    its step limit (v1 stood about 50 steps within 1 cm of it, then closed: a wait the state
-#    does not announce).
-# 3: a mug's (or plate's) rim grasp turns the wrist the way nearest the robot's side of it (2
-#    folded the turn nearest the hand's yaw, which sent the wrist 80 degrees one way or the
-#    other for a mug a few degrees apart: 5 of 50 lifted-mug demos the other way).
-EXPERT_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def markdown(report: dict[str, Any]) -> str:
         f"share of {report['episodes']} episodes per task (unless the run says otherwise; fixed "
         "initial states 0..) that reach "
         "the goal. Wall time includes demo collection when the demos were missing. expert: the "
-        "version of the experts that collected the demos (robolearn/experts/base.py; rows "
+        "version of the experts that collected the demos (robolearn/experts/version.py; rows "
         "`-e1` are version 1's, `-e2` version 2's).",
         "",
         "| run | suite | expert | success | target | pass | episodes/task | train steps | train s "

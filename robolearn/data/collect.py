@@ -81,6 +81,10 @@ class TaskReport:
 
 
 def task_path(out_dir: str | Path, task_id: str) -> Path:
+    if "/" not in task_id:  # not <suite>/<task>: name the ids it may have meant
+        from robolearn.tasks.suites import get_task
+
+        get_task(task_id)
     suite, name = task_id.split("/", 1)
     return Path(out_dir) / suite / f"{name}.hdf5"
 
@@ -155,7 +159,7 @@ def check_expert_version(path: Path, meta: Mapping[str, Any] | None = None) -> N
     """Refuse a demo file collected by another version of the experts (files not from the
     collector are not checked); ``meta`` is the file's metadata when already read."""
     from robolearn.data.reader import DemoFile
-    from robolearn.experts.base import EXPERT_VERSION
+    from robolearn.experts.version import EXPERT_VERSION
 
     if meta is None:
         with DemoFile(path) as f:
@@ -261,8 +265,8 @@ def collect_task(
     from robolearn.data.writer import DemoWriter
     from robolearn.envs import make_env
     from robolearn.experts import Perturbation, make_expert
-    from robolearn.experts.base import EXPERT_VERSION
     from robolearn.experts.takeover import Takeover
+    from robolearn.experts.version import EXPERT_VERSION
     from robolearn.versions import versions
 
     path = task_path(out_dir, task_id)

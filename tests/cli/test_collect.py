@@ -25,6 +25,17 @@ def test_skills_from_phases():
     ]
 
 
+def test_a_task_id_without_its_suite_names_the_ids_it_may_mean(tmp_path):
+    from robolearn.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="did you mean object/cube-in-basket-v1"):
+        collect(["cube-in-basket-v1"], tmp_path, SMALL, workers=1, show_progress=False)
+    assert (
+        task_path(tmp_path, "object/cube-in-basket-v1")
+        == tmp_path / "object" / "cube-in-basket-v1.hdf5"
+    )
+
+
 @pytest.fixture(scope="module")
 def collected(tmp_path_factory):
     out = tmp_path_factory.mktemp("demos")

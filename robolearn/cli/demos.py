@@ -1,4 +1,4 @@
-"""``robolearn demos info FILE`` and ``robolearn demos replay FILE --demo i --video out.mp4``."""
+"""``robolearn demos info FILE``, ``replay FILE --demo i --video out.mp4``, ``pack`` / ``unpack``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,18 @@ def main(argv: Sequence[str], prog: str = "robolearn demos") -> int:
     rep.add_argument("--video", default=None, help="mp4 path")
     rep.add_argument("--camera", default="agentview")
     rep.add_argument("--size", type=int, default=256)
+    pk = sub.add_parser("pack", help="camera streams -> H.264 inside the files (to ship them)")
+    pk.add_argument("src", help="a demo file or a folder of them")
+    pk.add_argument("dst", help="the folder (or file) to write")
+    pk.add_argument("--crf", type=int, default=23, help="libx264 quality: lower is better/larger")
+    pk.add_argument("--workers", type=int, default=1)
+    pk.add_argument("--drop", nargs="*", default=[], metavar="PATTERN",
+                    help="leave out per-demo datasets: states, 'obs/object_*' (fnmatch)")  # fmt: skip
+    up = sub.add_parser("unpack", help="decode packed files into ordinary demo files")
+    up.add_argument("src", help="a packed demo file or a folder of them")
+    up.add_argument("dst", help="the folder (or file) to write")
+    up.add_argument("--compression", choices=["none", "lzf", "gzip"], default="none")
+    up.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(list(argv))
 
     from robolearn.errors import RobolearnError
@@ -32,6 +44,8 @@ def main(argv: Sequence[str], prog: str = "robolearn demos") -> int:
             summary = summarize(args.file)
             print(json.dumps(summary, indent=2) if args.json else _format(summary))
             return 0
+        if args.action in ("pack", "unpack"):
+            return _pack(args)
         from robolearn.data.replay import replay_demo
 
         demo = int(args.demo) if args.demo.isdigit() else args.demo
@@ -47,6 +61,35 @@ def main(argv: Sequence[str], prog: str = "robolearn demos") -> int:
         f"objects {report.max_object_drift * 1000:.1f} mm; "
         f"goal at end of replay: {'yes' if report.replay_success else 'no'}"
     )
+    return 0
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from robolearn.data import pack
+
+    if args.action == "pack":
+        reports = pack.pack(args.src, args.dst, args.crf, args.workers, args.drop)
+    else:
+        compression = None if args.compression == "none" else args.compression
+        reports = pack.unpack(args.src, args.dst, compression=compression, workers=args.workers)
+    for r in reports:
+        print(
+            f"{r.dest}: "
+            + (
+                "exists, kept"
+                if r.skipped
+                else f"{r.streams} streams, {r.frames} "
+                f"frames, {r.bytes_in / 2**20:.1f} -> {r.bytes_out / 2**20:.1f} MiB, {r.seconds:.1f} s"
+            )
+        )
+    s = pack.summary(reports)
+    line = (
+        f"{args.action}: {s['files']} files ({s['skipped']} kept), {s['frames']} frames, "
+        f"{s['bytes_in'] / 2**20:.1f} -> {s['bytes_out'] / 2**20:.1f} MiB"
+    )
+    if s["mean_abs_error"] is not None:
+        line += f", pixel error mean {s['mean_abs_error']:.2f} max {s['max_abs_error']} (of 255)"
+    print(line)
     return 0
 
 

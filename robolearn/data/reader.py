@@ -101,6 +101,11 @@ class DemoFile:
         return self._h5
 
     def _validate(self) -> None:
+        if schema.ATTR_VIDEO in self._file_attrs:
+            raise DataError(
+                f"demo file {self.path} is video-packed; unpack it before reading: "
+                f"robolearn demos unpack {self.path} <dest>"
+            )
         if self.meta is None:
             return  # a plain robomimic file
         version = self.meta.get("schema_version")

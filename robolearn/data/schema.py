@@ -67,6 +67,7 @@ ATTR_INIT_STATE = "init_state"
 ATTR_LANGUAGE = "language"
 ATTR_SEED = "seed"
 ATTR_SUCCESS = "success"
+ATTR_VIDEO = "video_packed"  # camera streams as H.264 (robolearn.data.pack); unpack to read
 
 ENV_TYPE = "robolearn"
 IMAGE_CONVENTION = "upright"

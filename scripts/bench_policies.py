@@ -29,6 +29,9 @@ full-size image run is::
     robolearn train policy=bc_transformer suite=object data.root=demos \
         train.batch_size=32 train.lr=1e-4 train.steps=50000 train.device=cuda
 
+and on a GPU box without the simulator, ``scripts/gpu_image_run.py`` (README, "Image policies
+on a GPU").
+
 Writes JSON and a markdown table (temp file + rename) and prints the table.
 """
 

@@ -164,7 +164,17 @@ def test_cli_pack_and_unpack(demos, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "pack: 2 files (0 kept), 144 frames" in out and "pixel error mean" in out
     assert (
-        demos_main(["unpack", str(tmp_path / "p"), str(tmp_path / "u"), "--compression", "lzf"])
+        demos_main(
+            [
+                "unpack",
+                str(tmp_path / "p"),
+                str(tmp_path / "u"),
+                "--compression",
+                "lzf",
+                "--workers",
+                "2",
+            ]
+        )
         == 0
     )
     assert "unpack: 2 files (0 kept), 144 frames" in capsys.readouterr().out

@@ -74,8 +74,6 @@ def main() -> int:
         "train.log_every=250", "train.ckpt_every=1000", "train.progress=false",
         "logger.backends=[console,jsonl]", *args.overrides,
     ]  # fmt: skip
-    if "cuda" in " ".join(args.overrides) or torch.cuda.is_available():
-        base.append("train.device=cuda")
     info: dict = {
         "machine": platform.node(), "python": platform.python_version(),
         "torch": torch.__version__,

@@ -76,7 +76,15 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
         "wall_s": round(time.perf_counter() - start, 1),
         "checkpoint": result.checkpoint,
         "expert_version": EXPERT_VERSION,  # of the demos (the pipeline refuses other versions)
+        "task_version": task_version(cfg.suite),
     }
+
+
+def task_version(suite: str) -> int:
+    """The version of a suite's tasks (task ids end in ``-v<N>``; the newest counts)."""
+    from robolearn.tasks.suites import get_suite
+
+    return max(t.version for t in get_suite(suite).tasks)
 
 
 def logged_train_seconds(metrics: Path) -> tuple[float, float]:
@@ -99,11 +107,12 @@ def markdown(report: dict[str, Any]) -> str:
         "initial states 0..) that reach "
         "the goal. Wall time includes demo collection when the demos were missing. expert: the "
         "version of the experts that collected the demos (robolearn/experts/version.py; rows "
-        "`-e1` are version 1's, `-e2` version 2's).",
+        "`-e1` are version 1's, `-e2` version 2's). tasks: the version of the suite's tasks "
+        "(rows `-v2` and up name theirs; the object suite's version 2 has a bigger basket).",
         "",
-        "| run | suite | expert | success | target | pass | episodes/task | train steps | train s "
-        "| eval s |",
-        "|---|---|---:|---:|---:|:---:|---:|---:|---:|---:|",
+        "| run | suite | tasks | expert | success | target | pass | episodes/task | train steps "
+        "| train s | eval s |",
+        "|---|---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|",
     ]
     for name, r in report["runs"].items():
         suite = r["suite"]
@@ -112,7 +121,8 @@ def markdown(report: dict[str, Any]) -> str:
         tgt = f"{target:.2f}" if target is not None else "-"
         mark = " \\*" if r.get("resumed_from") else ""
         lines.append(
-            f"| {name}{mark} | {suite} | {r.get('expert_version', 1)} | {r['success']:.2f} "
+            f"| {name}{mark} | {suite} | {r.get('task_version', 1)} "
+            f"| {r.get('expert_version', 1)} | {r['success']:.2f} "
             f"| {tgt} | {ok} "
             f"| {r.get('episodes_per_task', report['episodes'])} | {r['train_steps']} "
             f"| {r['train_update_s'] + r['train_data_s']:.0f} | {r['eval_s']:.0f} |"
@@ -186,6 +196,8 @@ def main() -> None:
         # a non-default step count is its own run (and row), beside the default's
         name = f"bc_mlp-{suite}" + (f"-{args.steps // 1000}k" if args.steps else "")
         steps = [f"train.steps={args.steps}"] if args.steps else []
+        if task_version(suite) > 1:  # a new version of the tasks is a new run (and row)
+            name += f"-v{task_version(suite)}"
         tags, extra = [], []
         if args.dart:
             tags.append(

@@ -1,4 +1,4 @@
-"""``robolearn render checkpoint=... task=object/cube-in-basket-v1 out=cube.mp4``."""
+"""``robolearn render checkpoint=... task=object/cube-in-basket-v2 out=cube.mp4``."""
 
 from __future__ import annotations
 

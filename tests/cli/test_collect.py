@@ -28,11 +28,11 @@ def test_skills_from_phases():
 def test_a_task_id_without_its_suite_names_the_ids_it_may_mean(tmp_path):
     from robolearn.errors import UnknownNameError
 
-    with pytest.raises(UnknownNameError, match="did you mean object/cube-in-basket-v1"):
-        collect(["cube-in-basket-v1"], tmp_path, SMALL, workers=1, show_progress=False)
+    with pytest.raises(UnknownNameError, match="did you mean object/cube-in-basket-v2"):
+        collect(["cube-in-basket-v2"], tmp_path, SMALL, workers=1, show_progress=False)
     assert (
-        task_path(tmp_path, "object/cube-in-basket-v1")
-        == tmp_path / "object" / "cube-in-basket-v1.hdf5"
+        task_path(tmp_path, "object/cube-in-basket-v2")
+        == tmp_path / "object" / "cube-in-basket-v2.hdf5"
     )
 
 

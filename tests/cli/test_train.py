@@ -10,7 +10,7 @@ import pytest
 from robolearn.cli.main import main
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
-TASK = "object/cube-in-basket-v1"
+TASK = "object/cube-in-basket-v2"
 
 
 @pytest.fixture(scope="module")

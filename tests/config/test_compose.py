@@ -14,7 +14,7 @@ PRIMARY = sorted(p.stem for p in Path(configs_dir()).glob("*.yaml"))
 POLICIES = sorted(p.stem for p in (Path(configs_dir()) / "policy").glob("*.yaml"))
 REQUIRED = {
     "eval": ["checkpoint=ckpt"],
-    "render": ["checkpoint=ckpt", "task=object/cube-in-basket-v1"],
+    "render": ["checkpoint=ckpt", "task=object/cube-in-basket-v2"],
 }
 
 

@@ -15,7 +15,7 @@ from robolearn.errors import DataError
 
 from . import make_episode
 
-TASK = "object/cube-in-basket-v1"
+TASK = "object/cube-in-basket-v2"
 H, W = 32, 48
 
 
@@ -48,8 +48,8 @@ def write_demos(path, lengths):
 def demos(tmp_path):
     root = tmp_path / "demos" / "object"
     root.mkdir(parents=True)
-    write_demos(root / "cube-in-basket-v1.hdf5", [30, 12, 21])
-    write_demos(root / "block-in-basket-v1.hdf5", [9])
+    write_demos(root / "cube-in-basket-v2.hdf5", [30, 12, 21])
+    write_demos(root / "block-in-basket-v2.hdf5", [9])
     return tmp_path / "demos"
 
 
@@ -65,10 +65,10 @@ def datasets(path):
 
 
 def test_pack_unpack_round_trip(demos, tmp_path):
-    src = demos / "object" / "cube-in-basket-v1.hdf5"
+    src = demos / "object" / "cube-in-basket-v2.hdf5"
     reports = pack.pack(demos, tmp_path / "packed")
     assert sorted(r.streams for r in reports) == [2, 6] and not any(r.skipped for r in reports)
-    packed = tmp_path / "packed" / "object" / "cube-in-basket-v1.hdf5"
+    packed = tmp_path / "packed" / "object" / "cube-in-basket-v2.hdf5"
     by_src = {r.source: r for r in reports}
     rep = by_src[str(src)]
     assert rep.frames == 2 * (30 + 12 + 21) and rep.bytes_out < rep.bytes_in
@@ -85,7 +85,7 @@ def test_pack_unpack_round_trip(demos, tmp_path):
     out = tmp_path / "unpacked"
     ureps = pack.unpack(tmp_path / "packed", out)
     assert sorted(r.streams for r in ureps) == [2, 6]
-    restored = out / "object" / "cube-in-basket-v1.hdf5"
+    restored = out / "object" / "cube-in-basket-v2.hdf5"
     before, after = datasets(src), datasets(restored)
     assert sorted(before) == sorted(after)
     for name, value in before.items():
@@ -113,11 +113,11 @@ def test_existing_outputs_are_kept_and_bad_input_is_named(demos, tmp_path):
     first = pack.pack(demos, tmp_path / "packed", crf=30)
     again = pack.pack(demos, tmp_path / "packed")
     assert all(r.skipped for r in again) and len(again) == len(first) == 2
-    packed = tmp_path / "packed" / "object" / "block-in-basket-v1.hdf5"
+    packed = tmp_path / "packed" / "object" / "block-in-basket-v2.hdf5"
     with pytest.raises(DataError, match="already video-packed"):
         pack.pack(packed, tmp_path / "twice.hdf5")
     with pytest.raises(DataError, match="not video-packed"):
-        pack.unpack(demos / "object" / "block-in-basket-v1.hdf5", tmp_path / "x.hdf5")
+        pack.unpack(demos / "object" / "block-in-basket-v2.hdf5", tmp_path / "x.hdf5")
     junk = tmp_path / "junk.hdf5"
     junk.write_text("not hdf5")
     with pytest.raises(DataError, match=r"junk\.hdf5 is not an HDF5"):
@@ -139,7 +139,7 @@ def test_a_failed_pack_leaves_no_file(demos, tmp_path, monkeypatch):
     monkeypatch.setattr(pack, "encode", broken)
     dst = tmp_path / "p.hdf5"
     with pytest.raises(RuntimeError, match="encoder died"):
-        pack.pack(demos / "object" / "block-in-basket-v1.hdf5", dst)
+        pack.pack(demos / "object" / "block-in-basket-v2.hdf5", dst)
     assert list(tmp_path.glob("*p.hdf5*")) == []
 
 
@@ -178,19 +178,19 @@ def test_cli_pack_and_unpack(demos, tmp_path, capsys):
         == 0
     )
     assert "unpack: 2 files (0 kept), 144 frames" in capsys.readouterr().out
-    with h5py.File(tmp_path / "u" / "object" / "block-in-basket-v1.hdf5", "r") as f:
+    with h5py.File(tmp_path / "u" / "object" / "block-in-basket-v2.hdf5", "r") as f:
         assert f["data/demo_0/obs/wrist_rgb"].compression == "lzf"
-    assert demos_main(["info", str(tmp_path / "p" / "object" / "block-in-basket-v1.hdf5")]) == 2
+    assert demos_main(["info", str(tmp_path / "p" / "object" / "block-in-basket-v2.hdf5")]) == 2
     assert "is video-packed" in capsys.readouterr().out
 
 
 def test_drop_leaves_out_what_a_training_box_does_not_read(demos, tmp_path):
     pack.pack(demos, tmp_path / "p", drop=["states", "obs/wrist_*"])
-    packed = tmp_path / "p" / "object" / "cube-in-basket-v1.hdf5"
+    packed = tmp_path / "p" / "object" / "cube-in-basket-v2.hdf5"
     assert pack.packed_info(packed)["dropped"] == ["states", "obs/wrist_*"]
     assert pack.packed_info(packed)["keys"] == ["agentview_rgb"]
     pack.unpack(tmp_path / "p", tmp_path / "u")
-    with DemoFile(tmp_path / "u" / "object" / "cube-in-basket-v1.hdf5") as f:
+    with DemoFile(tmp_path / "u" / "object" / "cube-in-basket-v2.hdf5") as f:
         assert f.obs_keys() == ["agentview_rgb", "eef_pos"]
         assert "states" not in f.h5["data/demo_0"] and f.lengths() == [30, 12, 21]
         np.testing.assert_array_equal(

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-CRASH_TASK = "object/block-in-basket-v1"
+CRASH_TASK = "object/block-in-basket-v2"
 
 
 def crashing_factory(task_id: str, obs: dict[str, Any]) -> Any:

@@ -17,7 +17,7 @@ from robolearn.policies.base import PolicySpec
 from tests.evaluation import CRASH_TASK, ZeroPolicy, crashing_factory
 
 LOW_DIM = PolicySpec({"eef_pos": (3,), "object_state": (42,)}, (), 7)
-TASKS = ["object/cube-in-basket-v1", "goal/open-microwave-door-v1"]
+TASKS = ["object/cube-in-basket-v2", "goal/open-microwave-door-v1"]
 
 
 @pytest.mark.sim
@@ -45,7 +45,7 @@ def test_the_expert_as_a_policy_reaches_its_success_and_videos_decode(tmp_path):
 
 @pytest.mark.sim
 def test_a_dead_worker_fails_its_episodes_and_the_evaluation_goes_on():
-    tasks = ["object/cube-in-basket-v1", CRASH_TASK]
+    tasks = ["object/cube-in-basket-v2", CRASH_TASK]
     cfg = EvalConfig(
         episodes_per_task=2, num_envs=2, workers=2, max_steps=6, videos_per_task=0,
         worker_timeout_s=60,

@@ -45,8 +45,8 @@ def test_explicit_orders_must_be_permutations_of_the_suite():
     assert make_ordering(SUITE, None, order) == order
     with pytest.raises(ConfigError, match=r"missing: \['spatial/"):
         make_ordering(SUITE, None, order[:-1])
-    with pytest.raises(ConfigError, match="not in the suite: \\['object/cube-in-basket-v1'\\]"):
-        check_ordering([*SUITE[:-1], "object/cube-in-basket-v1"], SUITE)
+    with pytest.raises(ConfigError, match="not in the suite: \\['object/cube-in-basket-v2'\\]"):
+        check_ordering([*SUITE[:-1], "object/cube-in-basket-v2"], SUITE)
     with pytest.raises(ConfigError, match="repeated"):
         check_ordering([*SUITE, SUITE[0]], SUITE)
     with pytest.raises(ConfigError, match="both set"):

@@ -47,7 +47,7 @@ def write_policy_file(
     demos: int = 3,
     length: int = 12,
     size: int = 16,
-    task_id: str = "object/cube-in-basket-v1",
+    task_id: str = "object/cube-in-basket-v2",
     language: str = "put the cube in the basket",
     seed: int = 0,
 ) -> Path:

@@ -43,10 +43,10 @@ def region(
     return RegionSpec(name, (x, y), (hx, hy), yaw)
 
 
-def obj(name: str, type_: str, color: str | None = None) -> ObjectSpec:
+def obj(name: str, type_: str, color: str | None = None, scale: float = 1.0) -> ObjectSpec:
     """An object; the colour is dropped for types with a fixed texture."""
     colourable = bool(OBJECTS.get(type_).colors)
-    return ObjectSpec(name, type_, color if colourable else None)
+    return ObjectSpec(name, type_, color if colourable else None, scale)
 
 
 def object_ref(o: ObjectSpec) -> str:

@@ -5,6 +5,12 @@ the basket". The ten tasks differ in the target object type.
 Randomizations: which spot the target starts in and which four distractor types surround it
 (seeded), positions within each spot, yaw, colours of colourable objects.
 Success Conditions: (In target_1 basket_1).
+
+Version 2 scales the basket by ``BASKET_SCALE`` (inside 20.8 x 15.6 x 8.3 cm, LIBERO-Object's
+proportions): every object then goes in standing. Version 1's catalogue basket (16 x 12 x
+6.4 cm inside) was too short for the cereal box and the bottle to stand in, and laid down
+they had 1 cm and no room to spare along its length, so those two tasks measured a
+millimetre lay-down manoeuvre rather than the object variety the suite is for.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ PREFERRED = (
 )
 SPOTS = [(-0.16, -0.24), (-0.16, 0.0), (-0.16, 0.24), (0.04, -0.26), (0.04, 0.26)]
 BASKET_AT = (0.12, 0.0)
+BASKET_SCALE = 1.3  # version 2 (see above)
 
 
 def graspable_movables() -> list[str]:
@@ -53,7 +60,7 @@ def generate(params: dict[str, Any], rng: np.random.Generator) -> TaskSpec:
     colours = train_colours()
     types = [target, *distractors]
     objects = [obj(f"{t}_1", t, colours[int(rng.integers(len(colours)))]) for t in types]
-    objects.append(obj("basket_1", "basket"))
+    objects.append(obj("basket_1", "basket", scale=BASKET_SCALE))
     order = rng.permutation(len(SPOTS))
     regions = [region("basket_spot", *BASKET_AT, 0.02, 0.02)]
     init = [Atom("On", ("basket_1", "basket_spot"))]
@@ -61,7 +68,7 @@ def generate(params: dict[str, Any], rng: np.random.Generator) -> TaskSpec:
         regions.append(region(f"spot_{o.name}", *SPOTS[k], 0.03, 0.03))
         init.append(Atom("On", (o.name, f"spot_{o.name}")))
     return make_spec(
-        f"object/{slug(target)}-in-basket-v1",
+        f"object/{slug(target)}-in-basket-v2",
         "object",
         rng,
         objects=objects,

@@ -147,7 +147,8 @@ def _place_goal(
         box = view.receptacle(dest, "in")
         if box is None:
             raise ValueError(f"{dest!r} has no 'in' receptacle")
-        xy = (box.center + box.rot @ np.array([slot[0], slot[1], 0.0]))[:2]
+        spread = view.obj_scale.get(dest, 1.0)  # a scaled-up basket spreads its slots too
+        xy = (box.center + box.rot @ np.array([slot[0] * spread, slot[1] * spread, 0.0]))[:2]
         lo, hi = box.aabb()
         rim = float(hi[2])
         if not lying:

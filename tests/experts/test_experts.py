@@ -18,9 +18,6 @@ pytestmark = pytest.mark.sim
 # Tasks the expert solves less reliably than the 95% target, with why (docs/bench_experts.md
 # has the rates): their seeded episodes here may fail.
 SHORT_OF_TARGET = {
-    "long/can-in-basket-bottle-in-basket-milk-in-basket-v1": (
-        "three objects, one laid down: the arm sometimes ends against a wrist joint limit"
-    ),
     "pretrain/in-bread-mug-v1": "the loaf only jams into the mug's opening (pushed in)",
 }
 TASK_IDS = [

@@ -4,6 +4,10 @@ Task Description: kitchen or basket scenes with goals of two or three atoms, e.g
 drawer of the cabinet, then put the cube in it" or "put the milk and the can in the basket".
 Randomizations: positions within spots, yaw, fixture states where the init leaves them free.
 Success Conditions: every atom of the goal holds at the same time.
+
+The basket scenes are version 2: their basket is the object suite's version 2 basket
+(``objects.BASKET_SCALE``), in which every object goes in standing; in version 1's the milk,
+the bottle and the cereal box had to be laid down side by side with the rest.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import numpy as np
 
 from robolearn.tasks.families.common import FAMILIES, Family, make_spec, obj, region, slug
 from robolearn.tasks.families.goal import kitchen
+from robolearn.tasks.families.objects import BASKET_SCALE
 from robolearn.tasks.spec import Atom, ObjectSpec, TaskSpec
 
 BASKET_SPOTS = [(-0.16, -0.22), (-0.16, 0.0), (-0.16, 0.22), (0.05, -0.25), (0.05, 0.25)]
@@ -123,7 +128,7 @@ TASKS: dict[str, dict[str, Any]] = {
 
 
 def _basket_scene(objects: list[ObjectSpec], rng: np.random.Generator):
-    objects = [*objects, obj("basket_1", "basket")]
+    objects = [*objects, obj("basket_1", "basket", scale=BASKET_SCALE)]
     regions = [region("basket_spot", 0.12, 0.0, 0.02, 0.02)]
     init = [Atom("On", ("basket_1", "basket_spot"))]
     for o, k in zip(objects[:-1], rng.permutation(len(BASKET_SPOTS))):
@@ -143,8 +148,9 @@ def generate(params: dict[str, Any], rng: np.random.Generator) -> TaskSpec:
         fixtures, regions, init = kitchen(objects, layout_rng, tuple(task["fixtures"]))
         init += [Atom(p, tuple(a)) for p, a in task.get("init", [])]
     goal = [Atom(p, tuple(a)) for p, a in task["goal"]]
+    version = 2 if task["scene"] == "basket" else 1  # the bigger basket (see above)
     return make_spec(
-        f"long/{slug(name)}-v1",
+        f"long/{slug(name)}-v{version}",
         "long",
         rng,
         objects=objects,

@@ -142,6 +142,28 @@ def load_train_state(
     )
 
 
+def check_same_tasks(folder: str | os.PathLike[str], tasks: list[str] | None) -> None:
+    """Refuse to resume a checkpoint trained on other task ids (a task's version changed,
+    say): the run config records them under ``tasks``. Checkpoints without the record (older
+    ones, or fits called without it) are not checked."""
+    path = Path(folder) / STATE_JSON
+    if tasks is None or not path.is_file():
+        return
+    try:
+        saved = json.loads(path.read_text()).get("config", {}).get("tasks")
+    except (ValueError, AttributeError):
+        return  # load_train_state reports a damaged state with its own typed error
+    if saved is None or list(saved) == list(tasks):
+        return
+    gone = sorted(set(saved) - set(tasks)) or list(saved)
+    new = sorted(set(tasks) - set(saved)) or list(tasks)
+    raise CheckpointError(
+        f"{folder} was trained on other tasks ({', '.join(gone[:3])}{' ...' if len(gone) > 3 else ''}"
+        f" where this run has {', '.join(new[:3])}{' ...' if len(new) > 3 else ''}); resuming "
+        "would continue the old run: start over with train.resume=false or another run folder"
+    )
+
+
 def _config_changes(saved: Any, current: Any) -> list[str]:
     """``key: saved -> current`` for the policy config keys that differ, rollout-time keys
     (which do not shape the weights) excepted."""

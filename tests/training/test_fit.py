@@ -114,3 +114,18 @@ def test_resuming_with_another_policy_config_names_the_change(demo_file, tmp_pat
     other.cfg.dropout = 0.1  # shapes no weight, but changes training: still refused
     with pytest.raises(CheckpointError, match=r"dropout: 0\.0 -> 0\.1.*train\.resume=false"):
         fit(other, ds, dataclasses.replace(CFG, steps=8), tmp_path)
+
+
+def test_resuming_a_run_trained_on_other_tasks_is_refused(demo_file, tmp_path):
+    """A task's version changed (object/...-v1 -> -v2): the old run must not be continued."""
+    policy, ds = make_policy("bc_mlp", demo_file)
+    old = {"train": dataclasses.asdict(CFG), "tasks": ["object/cube-in-basket-v1"]}
+    fit(policy, ds, dataclasses.replace(CFG, steps=4), tmp_path, config=old)
+    again, _ = make_policy("bc_mlp", demo_file)
+    result = fit(again, ds, dataclasses.replace(CFG, steps=6), tmp_path, config=old)
+    assert result.resumed_from == 4  # the same tasks resume
+    new = {**old, "tasks": ["object/cube-in-basket-v2"]}
+    other, _ = make_policy("bc_mlp", demo_file)
+    with pytest.raises(CheckpointError, match=r"cube-in-basket-v1 where this run has "
+                       r"object/cube-in-basket-v2.*train\.resume=false"):  # fmt: skip
+        fit(other, ds, dataclasses.replace(CFG, steps=8), tmp_path, config=new)

@@ -94,15 +94,28 @@ class SlotHost:
             self.record[slot] = record
             base = env.unwrapped
             return SlotResult(
-                obs, bool(info["is_success"]), env.render() if record else None,
+                obs, bool(info["is_success"]), self._frame(slot, env),
                 base.task.language, base.task.horizon,
             )  # fmt: skip
         env = self.envs[slot]
         if env is None:
             raise RuntimeError(f"slot {slot} got a step before a start")
         obs, _, _, _, info = env.step(cmd[1])
-        frame = env.render() if self.record[slot] else None
-        return SlotResult(obs, bool(info["is_success"]), frame)
+        return SlotResult(obs, bool(info["is_success"]), self._frame(slot, env))
+
+    def _frame(self, slot: int, env: Any) -> np.ndarray | None:
+        """The video frame of a recorded episode. A renderer that fails (an EGL context
+        the process cannot get: "gladLoadGL error" under load) costs the episode its video,
+        not its result: the episode goes on unrecorded, as the policy's obs need no render."""
+        if not self.record[slot]:
+            return None
+        try:
+            return env.render()
+        except Exception as exc:
+            log.warning("slot %d: rendering failed (%s); the episode goes on without video",
+                        slot, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)  # fmt: skip
+            self.record[slot] = False
+            return None
 
     def close(self) -> None:
         for slot in range(len(self.envs)):

@@ -30,6 +30,19 @@ def crashing_factory(task_id: str, obs: dict[str, Any]) -> Any:
     return env
 
 
+def blind_factory(task_id: str, obs: dict[str, Any]) -> Any:
+    """make_env, but rendering fails as an EGL context that cannot be had does."""
+    from robolearn.envs import make_env
+
+    env = make_env(task_id, obs=obs, time_limit=False)
+
+    def broken_render() -> Any:
+        raise RuntimeError("gladLoadGL error")
+
+    env.render = broken_render
+    return env
+
+
 class ZeroPolicy:
     """Holds still: a policy for testing the evaluator's bookkeeping."""
 

@@ -14,7 +14,7 @@ from robolearn.evaluation.result import EpisodeResult, EvalResult
 from robolearn.evaluation.scripted import ExpertPolicy
 from robolearn.evaluation.video import episode_frames, grid_frames, write_video
 from robolearn.policies.base import PolicySpec
-from tests.evaluation import CRASH_TASK, ZeroPolicy, crashing_factory
+from tests.evaluation import CRASH_TASK, ZeroPolicy, blind_factory, crashing_factory
 
 LOW_DIM = PolicySpec({"eef_pos": (3,), "object_state": (42,)}, (), 7)
 TASKS = ["object/cube-in-basket-v2", "goal/open-microwave-door-v1"]
@@ -57,6 +57,17 @@ def test_a_dead_worker_fails_its_episodes_and_the_evaluation_goes_on():
     assert all(e.error is None and e.steps == 6 for e in by_task[tasks[0]])
     assert all("worker died" in e.error for e in by_task[CRASH_TASK])
     assert result.per_task()[CRASH_TASK]["errors"] == 2
+
+
+@pytest.mark.sim
+def test_a_failing_renderer_costs_the_video_not_the_episode(tmp_path):
+    tasks = ["object/cube-in-basket-v2"]
+    cfg = EvalConfig(episodes_per_task=2, num_envs=2, max_steps=5, videos_per_task=1)
+    spec = PolicySpec({"eef_pos": (3,)}, (), 7)
+    result = evaluate(ZeroPolicy(spec), tasks, cfg, out_dir=tmp_path, env_factory=blind_factory)
+    assert [(e.error, e.steps, e.video) for e in result.episodes] == [(None, 5, None)] * 2
+    assert result.per_task()[tasks[0]]["errors"] == 0
+    assert not list(tmp_path.rglob("*.mp4"))
 
 
 def test_obs_config_follows_the_policy_keys():

@@ -144,13 +144,13 @@ def load_train_state(
 
 def check_same_tasks(folder: str | os.PathLike[str], tasks: list[str] | None) -> None:
     """Refuse to resume a checkpoint trained on other task ids (a task's version changed,
-    say): the run config records them under ``tasks``. Checkpoints without the record (older
-    ones, or fits called without it) are not checked."""
+    say): the run config records the resolved ids under ``task_ids``. Checkpoints without the
+    record (older ones, or fits called without it) are not checked."""
     path = Path(folder) / STATE_JSON
     if tasks is None or not path.is_file():
         return
     try:
-        saved = json.loads(path.read_text()).get("config", {}).get("tasks")
+        saved = json.loads(path.read_text()).get("config", {}).get("task_ids")
     except (ValueError, AttributeError):
         return  # load_train_state reports a damaged state with its own typed error
     if saved is None or list(saved) == list(tasks):

@@ -113,7 +113,7 @@ class _Trainer:
     def maybe_resume(self) -> None:
         last = self.ckpt_dir / "last"
         if self.cfg.resume and last.exists():
-            check_same_tasks(last, self.config.get("tasks"))
+            check_same_tasks(last, self.config.get("task_ids"))
             self.state = load_train_state(last, self.policy, self.optimizer, self.ema)
             self.result.resumed_from = self.state.step
             log.info("resumed from %s at step %d", last, self.state.step)

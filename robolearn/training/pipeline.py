@@ -166,7 +166,7 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
     fit_cfg = FitConfig(**container["train"])
     eval_cfg = EvalConfig(**container["eval"])
     tasks = task_ids_of(cfg)
-    container["tasks"] = list(tasks)  # recorded with the checkpoints: a resume checks them
+    container["task_ids"] = list(tasks)  # recorded with the checkpoints: a resume checks them
     paths = ensure_demos(tasks, cfg.data, list(policy_cfg.obs_keys))
     paths += [p for extra in extra_demo_paths(tasks, cfg.data).values() for p in extra]
     train, valid = build_datasets(paths, policy_cfg, cfg.data)

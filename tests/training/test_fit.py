@@ -119,13 +119,15 @@ def test_resuming_with_another_policy_config_names_the_change(demo_file, tmp_pat
 def test_resuming_a_run_trained_on_other_tasks_is_refused(demo_file, tmp_path):
     """A task's version changed (object/...-v1 -> -v2): the old run must not be continued."""
     policy, ds = make_policy("bc_mlp", demo_file)
-    old = {"train": dataclasses.asdict(CFG), "tasks": ["object/cube-in-basket-v1"]}
+    old = {"train": dataclasses.asdict(CFG), "task_ids": ["object/cube-in-basket-v1"]}
     fit(policy, ds, dataclasses.replace(CFG, steps=4), tmp_path, config=old)
     again, _ = make_policy("bc_mlp", demo_file)
     result = fit(again, ds, dataclasses.replace(CFG, steps=6), tmp_path, config=old)
     assert result.resumed_from == 4  # the same tasks resume
-    new = {**old, "tasks": ["object/cube-in-basket-v2"]}
+    new = {**old, "task_ids": ["object/cube-in-basket-v2"]}
     other, _ = make_policy("bc_mlp", demo_file)
     with pytest.raises(CheckpointError, match=r"cube-in-basket-v1 where this run has "
                        r"object/cube-in-basket-v2.*train\.resume=false"):  # fmt: skip
         fit(other, ds, dataclasses.replace(CFG, steps=8), tmp_path, config=new)
+    unrecorded = {"train": dataclasses.asdict(CFG), "tasks": []}  # older runs: not checked
+    assert fit(make_policy("bc_mlp", demo_file)[0], ds, CFG, tmp_path, config=unrecorded).steps

@@ -6,11 +6,11 @@ Randomizations: which spot the target starts in and which four distractor types 
 (seeded), positions within each spot, yaw, colours of colourable objects.
 Success Conditions: (In target_1 basket_1).
 
-Version 2 scales the basket by ``BASKET_SCALE`` (inside 20.8 x 15.6 x 8.3 cm, LIBERO-Object's
-proportions): every object then goes in standing. Version 1's catalogue basket (16 x 12 x
-6.4 cm inside) was too short for the cereal box and the bottle to stand in, and laid down
-they had 1 cm and no room to spare along its length, so those two tasks measured a
-millimetre lay-down manoeuvre rather than the object variety the suite is for.
+Version 2 scales the basket by ``BASKET_SCALE`` (inside 20.8 x 15.6 x 8.3 cm): every object
+then goes in standing. Version 1's catalogue basket (16 x 12 x 6.4 cm inside) was too short
+for the cereal box and the bottle to stand in, and laid down they had 1 cm and no room to
+spare along its length, so those two tasks measured a millimetre lay-down manoeuvre rather
+than the object variety the suite is for.
 """
 
 from __future__ import annotations

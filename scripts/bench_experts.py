@@ -97,9 +97,16 @@ def check_mergeable(old: dict[str, Any], new: dict[str, Any], source: Path) -> N
             )
 
 
-def merge(old: dict[str, Any], new: dict[str, Any], source: Path) -> dict[str, Any]:
+def merge(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    source: Path,
+    current: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
     """``new`` laid over ``old``: its suites replace old ones, or only its tasks of a suite.
 
+    ``current`` (suite -> its task ids now) drops the remeasured suites' old tasks that are
+    no longer in them (a task whose version changed: ``-v1`` gone, ``-v2`` measured).
     Raises MergeError naming ``source`` when the two were measured with other episodes or
     initial states (their success rates would not be comparable in one table).
     """
@@ -107,6 +114,8 @@ def merge(old: dict[str, Any], new: dict[str, Any], source: Path) -> dict[str, A
     suites = {name: {"date": old["date"], **s} for name, s in old.get("suites", {}).items()}
     for name, s in new["suites"].items():
         tasks = {**suites.get(name, {}).get("tasks", {}), **s["tasks"]}
+        if current is not None and name in current:
+            tasks = {t: r for t, r in tasks.items() if t in current[name]}
         suites[name] = {**s, "summary": summarize(tasks), "tasks": tasks}
     out = {**new, "suites": suites}
     out["seconds"] = round(
@@ -207,7 +216,8 @@ def main() -> int:
         "below_target": [t for s in suites.values() for t in s["summary"]["below_target"]],
     }
     if previous is not None:
-        report = merge(previous, report, args.out)
+        now = {name: list(get_suite(name).task_ids) for name in suites}
+        report = merge(previous, report, args.out, now)
     atomic_write_text(args.out, json.dumps(report, indent=2) + "\n")
     atomic_write_text(args.md, markdown(report))
     print(f"wrote {args.out} and {args.md}; under target: {report['below_target'] or 'none'}")

@@ -67,3 +67,17 @@ def test_merge_refuses_a_report_measured_with_other_episodes() -> None:
     new = report("2026-11-30", {"a": {"a/t1": task(4)}})
     with pytest.raises(bench.MergeError, match=r"old\.json: episodes=20 there but 4"):
         bench.merge(old, new, Path("old.json"))
+
+
+def test_merge_drops_tasks_the_suite_no_longer_has() -> None:
+    """A task's version changed: its old rows go, the rest of the suite (and others) stay."""
+    bench = load_script("bench_experts")
+    old = report(
+        "2026-11-01", {"a": {"a/t1-v1": task(2), "a/t2-v1": task(4)}, "b": {"b/t-v1": task(4)}}
+    )
+    new = report("2026-11-30", {"a": {"a/t1-v2": task(4)}})
+    current = {"a": ["a/t1-v2", "a/t2-v1"]}
+    merged = bench.merge(old, new, Path("x.json"), current)
+    assert list(merged["suites"]["a"]["tasks"]) == ["a/t2-v1", "a/t1-v2"]
+    assert list(merged["suites"]["b"]["tasks"]) == ["b/t-v1"]  # not remeasured: as it was
+    assert merged["below_target"] == []

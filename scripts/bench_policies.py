@@ -196,8 +196,9 @@ def main() -> None:
         # a non-default step count is its own run (and row), beside the default's
         name = f"bc_mlp-{suite}" + (f"-{args.steps // 1000}k" if args.steps else "")
         steps = [f"train.steps={args.steps}"] if args.steps else []
-        if task_version(suite) > 1:  # a new version of the tasks is a new run (and row)
-            name += f"-v{task_version(suite)}"
+        version = task_version(suite)
+        if version > 1:  # a new version of the tasks is a new run (and row)
+            name += f"-v{version}"
         tags, extra = [], []
         if args.dart:
             tags.append(

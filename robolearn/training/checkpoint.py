@@ -97,8 +97,13 @@ def load_train_state(
     policy: Any,
     optimizer: torch.optim.Optimizer | None,
     ema: Any = None,
+    task_ids: list[str] | None = None,
 ) -> TrainState:
-    """Restore weights, optimizer, EMA and RNG from ``folder`` into the given objects."""
+    """Restore weights, optimizer, EMA and RNG from ``folder`` into the given objects.
+
+    With ``task_ids`` (the run's resolved tasks) a checkpoint whose run config records other
+    ones (under ``task_ids``: a task's version changed, say) is refused; checkpoints without
+    the record (older ones, or fits called without it) are not checked."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
@@ -109,6 +114,7 @@ def load_train_state(
     meta = json.loads(path.read_text())
     if meta.get("format_version") != TRAIN_FORMAT_VERSION:
         raise CheckpointError(f"{path}: training-state format {meta.get('format_version')!r}")
+    _check_same_tasks(folder, meta.get("config", {}).get("task_ids"), task_ids)
     loaded = load_policy(folder, device=policy.device)
     changed = _config_changes(loaded, policy)
     if changed:
@@ -142,18 +148,8 @@ def load_train_state(
     )
 
 
-def check_same_tasks(folder: str | os.PathLike[str], tasks: list[str] | None) -> None:
-    """Refuse to resume a checkpoint trained on other task ids (a task's version changed,
-    say): the run config records the resolved ids under ``task_ids``. Checkpoints without the
-    record (older ones, or fits called without it) are not checked."""
-    path = Path(folder) / STATE_JSON
-    if tasks is None or not path.is_file():
-        return
-    try:
-        saved = json.loads(path.read_text()).get("config", {}).get("task_ids")
-    except (ValueError, AttributeError):
-        return  # load_train_state reports a damaged state with its own typed error
-    if saved is None or list(saved) == list(tasks):
+def _check_same_tasks(folder: Path, saved: list[str] | None, tasks: list[str] | None) -> None:
+    if saved is None or tasks is None or list(saved) == list(tasks):
         return
     gone = sorted(set(saved) - set(tasks)) or list(saved)
     new = sorted(set(tasks) - set(saved)) or list(tasks)

@@ -24,12 +24,7 @@ import torch
 
 from robolearn.data.batching import collate
 from robolearn.errors import ConfigError
-from robolearn.training.checkpoint import (
-    TrainState,
-    check_same_tasks,
-    load_train_state,
-    save_checkpoint,
-)
+from robolearn.training.checkpoint import TrainState, load_train_state, save_checkpoint
 from robolearn.training.config import FitConfig
 from robolearn.training.optim import EMA, StepBatches, lr_at, make_optimizer
 
@@ -113,8 +108,9 @@ class _Trainer:
     def maybe_resume(self) -> None:
         last = self.ckpt_dir / "last"
         if self.cfg.resume and last.exists():
-            check_same_tasks(last, self.config.get("task_ids"))
-            self.state = load_train_state(last, self.policy, self.optimizer, self.ema)
+            self.state = load_train_state(
+                last, self.policy, self.optimizer, self.ema, self.config.get("task_ids")
+            )
             self.result.resumed_from = self.state.step
             log.info("resumed from %s at step %d", last, self.state.step)
 

@@ -9,6 +9,7 @@ and, when asked, ``object_state``. ``info["is_success"]`` is the goal conjunctio
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -184,6 +185,9 @@ class RobolearnEnv(gym.Env):
             # `<object>_to_robot0_eef_quat`, as a rotation matrix's first two columns: unlike a
             # quaternion it has no sign flips): how far the hand must still turn to a grasp
             obs["object_rel_rot"] = self._object_rel_rot(poses, data.site_xmat[scene.eef_site])
+            # each object's yaw minus the gripper's, doubled, as (cos, sin): the turn a top grasp
+            # still needs, modulo the half turn under which a parallel gripper is symmetric
+            obs["object_rel_yaw"] = self._object_rel_yaw(poses, data.site_xmat[scene.eef_site])
             # each fixture's root and each articulation's handle minus the end effector (world
             # frame; empty without fixtures): where to grasp a drawer, door or knob
             obs["fixture_rel_pos"] = (
@@ -208,6 +212,26 @@ class RobolearnEnv(gym.Env):
             rel = eef_rot.T @ mat.reshape(3, 3)
             parts.append(rel[:, :2].T.reshape(-1))  # column 0, then column 1
         return np.concatenate(parts).astype(np.float32)
+
+    def _object_rel_yaw(self, poses: dict[str, np.ndarray], eef_mat: np.ndarray) -> np.ndarray:
+        """Per object (spec order) ``(cos 2d, sin 2d)``, ``d`` its yaw minus the gripper's.
+
+        Yaw is the heading of a frame's x axis in the world's xy plane. Doubling the angle makes
+        the feature the same for a grasp and the grasp half a turn round, which a parallel
+        gripper cannot tell apart, so a wrist turn is one continuous function of it but for a
+        single point (a quarter turn either way) instead of two.
+        """
+        import mujoco
+
+        eef = np.asarray(eef_mat, float).reshape(3, 3)
+        hand = math.atan2(eef[1, 0], eef[0, 0])
+        parts = []
+        for o in self.spec_task.objects:
+            mat = np.empty(9)
+            mujoco.mju_quat2Mat(mat, poses[o.name][3:7])
+            d = 2.0 * (math.atan2(mat[3], mat[0]) - hand)
+            parts.append((math.cos(d), math.sin(d)))
+        return np.asarray(parts, dtype=np.float32).reshape(-1)
 
     def _object_state(self, poses: dict[str, np.ndarray]) -> np.ndarray:
         parts = [poses[o.name] for o in self.spec_task.objects]

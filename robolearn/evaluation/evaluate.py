@@ -39,6 +39,7 @@ STATE_KEYS = (
     "object_state",
     "object_rel_pos",
     "object_rel_rot",
+    "object_rel_yaw",
     "fixture_rel_pos",
 )  # privileged state
 

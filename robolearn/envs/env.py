@@ -19,6 +19,7 @@ from gymnasium import spaces
 from robolearn.envs.init_states import init_states
 from robolearn.envs.observations import CameraRig, ObsConfig, extrinsics, intrinsics
 from robolearn.errors import InvalidActionError, RobolearnError
+from robolearn.tasks.catalogue import OBJECTS
 from robolearn.tasks.placement import InitState, sample_init
 from robolearn.tasks.predicates import evaluate
 from robolearn.tasks.spec import TaskSpec
@@ -185,8 +186,8 @@ class RobolearnEnv(gym.Env):
             # `<object>_to_robot0_eef_quat`, as a rotation matrix's first two columns: unlike a
             # quaternion it has no sign flips): how far the hand must still turn to a grasp
             obs["object_rel_rot"] = self._object_rel_rot(poses, data.site_xmat[scene.eef_site])
-            # each object's yaw minus the gripper's, doubled, as (cos, sin): the turn a top grasp
-            # still needs, modulo the half turn under which a parallel gripper is symmetric
+            # per object, the turn the hand still needs to its top-grasp axis, modulo the
+            # object's symmetry, as (cos, sin) (zeros for round things)
             obs["object_rel_yaw"] = self._object_rel_yaw(poses, data.site_xmat[scene.eef_site])
             # each fixture's root and each articulation's handle minus the end effector (world
             # frame; empty without fixtures): where to grasp a drawer, door or knob
@@ -214,24 +215,30 @@ class RobolearnEnv(gym.Env):
         return np.concatenate(parts).astype(np.float32)
 
     def _object_rel_yaw(self, poses: dict[str, np.ndarray], eef_mat: np.ndarray) -> np.ndarray:
-        """Per object (spec order) ``(cos 2d, sin 2d)``, ``d`` its yaw minus the gripper's.
+        """Per object (spec order) ``(cos kd, sin kd)``: ``d`` the yaw of its top-grasp axis
+        (its x axis turned by the grasp's yaw) minus the gripper's, ``k`` its
+        ``grasp_yaw_order``; zeros where the yaw does not matter (``k`` 0: round things).
 
-        Yaw is the heading of a frame's x axis in the world's xy plane. Doubling the angle makes
-        the feature the same for a grasp and the grasp half a turn round, which a parallel
-        gripper cannot tell apart, so a wrist turn is one continuous function of it but for a
-        single point (a quarter turn either way) instead of two.
+        Yaw is the heading of a frame's x axis in the world's xy plane. Multiplying by ``k``
+        makes the feature equal for grasps the object's symmetry cannot tell apart, so the
+        turn the hand still needs is one function of it with a single jump (at a turn of
+        ``pi / k`` either way).
         """
         import mujoco
 
         eef = np.asarray(eef_mat, float).reshape(3, 3)
         hand = math.atan2(eef[1, 0], eef[0, 0])
-        parts = []
-        for o in self.spec_task.objects:
+        out = np.zeros((len(self.spec_task.objects), 2), dtype=np.float32)
+        for i, o in enumerate(self.spec_task.objects):
+            otype = OBJECTS.get(o.type)
+            k = otype.grasp_yaw_order
+            if k == 0 or otype.grasp is None:
+                continue
             mat = np.empty(9)
             mujoco.mju_quat2Mat(mat, poses[o.name][3:7])
-            d = 2.0 * (math.atan2(mat[3], mat[0]) - hand)
-            parts.append((math.cos(d), math.sin(d)))
-        return np.asarray(parts, dtype=np.float32).reshape(-1)
+            d = k * (math.atan2(mat[3], mat[0]) + otype.grasp.yaw - hand)
+            out[i] = (math.cos(d), math.sin(d))
+        return out.reshape(-1)
 
     def _object_state(self, poses: dict[str, np.ndarray]) -> np.ndarray:
         parts = [poses[o.name] for o in self.spec_task.objects]

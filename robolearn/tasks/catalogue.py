@@ -7,6 +7,7 @@ tests check that the declared sizes match the simulated geometry.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,6 +77,23 @@ class ObjectType:
     @property
     def noun(self) -> str:
         return self.nouns[0] if self.nouns else self.name.replace("_", " ")
+
+    @property
+    def grasp_yaw_order(self) -> int:
+        """How many turns about z map the object's top grasp onto itself in a full turn.
+
+        0: any turn does (round things, round rims, no grasp); 4: a square footprint gripped
+        at its centre; 1: a rim pinch off a shape that is not round (a mug's, opposite its
+        handle); 2: everything else (oblong things: a parallel gripper is symmetric under a
+        half turn). The expert folds its grasp yaw by the same rule.
+        """
+        grasp = self.grasp
+        if grasp is None or grasp.yaw_symmetric or grasp.approach != "top":
+            return 0
+        square = math.isclose(self.half_size[0], self.half_size[1])
+        if any(grasp.offset[:2]):
+            return 0 if square else 1
+        return 4 if square else 2
 
 
 @dataclass(frozen=True)

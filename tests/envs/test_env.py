@@ -199,10 +199,15 @@ def test_fixture_rel_pos_points_at_roots_and_handles():
         env.close()
 
 
-def test_object_rel_yaw_is_the_doubled_yaw_of_each_object_off_the_gripper():
+def test_object_rel_yaw_is_each_grasp_axis_off_the_gripper_modulo_its_symmetry():
     from scipy.spatial.transform import Rotation
 
+    from robolearn.tasks.catalogue import OBJECTS
+
+    # block (order 2), ball (round: zeros), cube (order 4), cereal (2), basket (rim pinch: 1)
     task = next(t for t in get_suite("object").tasks if "block" in t.task_id)
+    orders = [OBJECTS.get(o.type).grasp_yaw_order for o in task.objects]
+    assert orders == [2, 4, 2, 0, 2, 1]
     env = RobolearnEnv(task, obs=LOW_DIM)
     try:
         obs, _ = env.reset(seed=3)
@@ -216,15 +221,20 @@ def test_object_rel_yaw_is_the_doubled_yaw_of_each_object_off_the_gripper():
             hand = yaw(Rotation.from_quat(o["eef_quat"], scalar_first=True).as_matrix())
             quats = o["object_state"][: 7 * n].reshape(n, 7)[:, 3:7]
             objs = Rotation.from_quat(quats, scalar_first=True).as_matrix()
-            d = np.array([2 * (yaw(m) - hand) for m in objs])
-            return np.stack([np.cos(d), np.sin(d)], 1).reshape(-1)
+            rows = []
+            for spec, m, k in zip(task.objects, objs, orders, strict=True):
+                grasp = OBJECTS.get(spec.type).grasp
+                d = k * (yaw(m) + (grasp.yaw if grasp else 0.0) - hand)
+                rows.append((np.cos(d), np.sin(d)) if k else (0.0, 0.0))
+            return np.asarray(rows).reshape(-1)
 
         np.testing.assert_allclose(obs["object_rel_yaw"], expected(obs), atol=1e-4)
-        for _ in range(5):  # turn the hand about the vertical: the feature turns twice as far
+        for _ in range(5):  # turn the hand about the vertical: the feature turns k times as far
             obs2, *_ = env.step(np.array([0, 0, 0, 0, 0, 0.5, -1.0]))
         np.testing.assert_allclose(obs2["object_rel_yaw"], expected(obs2), atol=1e-4)
         pairs = obs2["object_rel_yaw"].reshape(n, 2)
-        np.testing.assert_allclose(np.linalg.norm(pairs, axis=1), 1.0, atol=1e-5)
+        norms = np.linalg.norm(pairs, axis=1)
+        np.testing.assert_allclose(norms, [0.0 if k == 0 else 1.0 for k in orders], atol=1e-5)
         before = np.arctan2(obs["object_rel_yaw"][1], obs["object_rel_yaw"][0])
         after = np.arctan2(pairs[0, 1], pairs[0, 0])
         assert abs(np.angle(np.exp(1j * (after - before)))) > 0.1

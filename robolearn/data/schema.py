@@ -62,6 +62,7 @@ ATTR_TOTAL = "total"
 ATTR_ENV_ARGS = "env_args"
 ATTR_ROBOLEARN = "robolearn"
 ATTR_COMPLETE = "complete"
+ATTR_WRITTEN = "written"  # UTC time the file was finished (ISO 8601, microseconds)
 ATTR_NUM_SAMPLES = "num_samples"
 ATTR_INIT_STATE = "init_state"
 ATTR_LANGUAGE = "language"
@@ -167,6 +168,21 @@ def make_robolearn_meta(
         "cameras": list(cameras),
         **extra,
     }
+
+
+def written_at(path: Any) -> str | None:
+    """When the demo file at ``path`` was finished (``data.attrs["written"]``), or None for a
+    file from before the stamp existed, or one that cannot be read."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            value = f[DATA].attrs.get(ATTR_WRITTEN) if DATA in f else None
+    except OSError:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode()
+    return str(value) if value is not None else None
 
 
 def to_json(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -195,6 +196,7 @@ class DemoWriter:
             mask.create_dataset(schema.TRAIN, data=np.array(train, dtype="S"))
             mask.create_dataset(schema.VALID, data=np.array(valid, dtype="S"))
             data.attrs[schema.ATTR_COMPLETE] = True
+            data.attrs[schema.ATTR_WRITTEN] = datetime.now(UTC).isoformat(timespec="microseconds")
             self._file.flush()
             self._file.close()
             self._file = None

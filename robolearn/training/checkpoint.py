@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,12 +99,16 @@ def load_train_state(
     optimizer: torch.optim.Optimizer | None,
     ema: Any = None,
     task_ids: list[str] | None = None,
+    demo_files: Mapping[str, str | None] | None = None,
 ) -> TrainState:
     """Restore weights, optimizer, EMA and RNG from ``folder`` into the given objects.
 
     With ``task_ids`` (the run's resolved tasks) a checkpoint whose run config records other
-    ones (under ``task_ids``: a task's version changed, say) is refused; checkpoints without
-    the record (older ones, or fits called without it) are not checked."""
+    ones (under ``task_ids``: a task's version changed, say) is refused; with ``demo_files``
+    (demo path -> when it was written) so is one whose record has a file of the same path
+    written at another time (the demos were collected again: resuming would mix two datasets).
+    Checkpoints without a record (older ones, or fits called without it), and files without a
+    stamp, are not checked."""
     from safetensors.torch import load_file
 
     folder = Path(folder)
@@ -115,6 +120,7 @@ def load_train_state(
     if meta.get("format_version") != TRAIN_FORMAT_VERSION:
         raise CheckpointError(f"{path}: training-state format {meta.get('format_version')!r}")
     _check_same_tasks(folder, meta.get("config", {}).get("task_ids"), task_ids)
+    _check_same_demos(folder, meta.get("config", {}).get("demo_files"), demo_files)
     loaded = load_policy(folder, device=policy.device)
     changed = _config_changes(loaded, policy)
     if changed:
@@ -158,6 +164,24 @@ def _check_same_tasks(folder: Path, saved: list[str] | None, tasks: list[str] | 
         f" where this run has {', '.join(new[:3])}{' ...' if len(new) > 3 else ''}); resuming "
         "would continue the old run: start over with train.resume=false or another run folder"
     )
+
+
+def _check_same_demos(
+    folder: Path, saved: Mapping[str, Any] | None, current: Mapping[str, Any] | None
+) -> None:
+    if not saved or not current:
+        return
+    changed = [
+        f"{path} (written {saved[path]}, now {current[path]})"
+        for path in current
+        if path in saved and saved[path] and current[path] and saved[path] != current[path]
+    ]
+    if changed:
+        raise CheckpointError(
+            f"{folder} was trained on demo files written again since: {'; '.join(changed[:3])}"
+            f"{' ...' if len(changed) > 3 else ''}; resuming would mix two datasets: start over "
+            "with train.resume=false or another run folder"
+        )
 
 
 def _config_changes(saved: Any, current: Any) -> list[str]:

@@ -109,8 +109,9 @@ class _Trainer:
         last = self.ckpt_dir / "last"
         if self.cfg.resume and last.exists():
             self.state = load_train_state(
-                last, self.policy, self.optimizer, self.ema, self.config.get("task_ids")
-            )
+                last, self.policy, self.optimizer, self.ema, self.config.get("task_ids"),
+                self.config.get("demo_files"),
+            )  # fmt: skip
             self.result.resumed_from = self.state.step
             log.info("resumed from %s at step %d", last, self.state.step)
 

@@ -131,3 +131,25 @@ def test_resuming_a_run_trained_on_other_tasks_is_refused(demo_file, tmp_path):
         fit(other, ds, dataclasses.replace(CFG, steps=8), tmp_path, config=new)
     unrecorded = {"train": dataclasses.asdict(CFG), "tasks": []}  # older runs: not checked
     assert fit(make_policy("bc_mlp", demo_file)[0], ds, CFG, tmp_path, config=unrecorded).steps
+
+
+def test_resuming_a_run_whose_demo_files_were_written_again_is_refused(demo_file, tmp_path):
+    """The demos were collected again under the same path (a new observation key, say): the
+    old run learned from the old files and must not be continued on the new ones."""
+    from robolearn.data.schema import written_at
+
+    stamp = written_at(demo_file)
+    assert stamp is not None  # the writer stamps every file it finishes
+    policy, ds = make_policy("bc_mlp", demo_file)
+    old = {"train": dataclasses.asdict(CFG), "demo_files": {str(demo_file): stamp}}
+    fit(policy, ds, dataclasses.replace(CFG, steps=4), tmp_path, config=old)
+    again, _ = make_policy("bc_mlp", demo_file)
+    result = fit(again, ds, dataclasses.replace(CFG, steps=6), tmp_path, config=old)
+    assert result.resumed_from == 4  # the same files resume
+    new = {**old, "demo_files": {str(demo_file): "2030-01-01T00:00:00.000000+00:00"}}
+    other, _ = make_policy("bc_mlp", demo_file)
+    with pytest.raises(CheckpointError, match=r"written again since: .*d\.hdf5 \(written "
+                       r".*now 2030-01-01.*train\.resume=false"):  # fmt: skip
+        fit(other, ds, dataclasses.replace(CFG, steps=8), tmp_path, config=new)
+    unstamped = {**old, "demo_files": {str(demo_file): None}}  # files from before the stamp
+    assert fit(make_policy("bc_mlp", demo_file)[0], ds, CFG, tmp_path, config=unstamped).steps

@@ -199,77 +199,81 @@ def test_fixture_rel_pos_points_at_roots_and_handles():
         env.close()
 
 
-def test_object_rel_yaw_is_each_grasp_axis_off_the_gripper_modulo_its_symmetry():
+@pytest.fixture(scope="module")
+def turning_hand():
+    """The block task's objects, its first observation, and one after the hand turned about
+    the vertical for 5 steps (nothing else moved)."""
+    task = next(t for t in get_suite("object").tasks if "block" in t.task_id)
+    env = RobolearnEnv(task, obs=LOW_DIM)
+    try:
+        obs, _ = env.reset(seed=3)
+        for _ in range(5):
+            turned, *_ = env.step(np.array([0, 0, 0, 0, 0, 0.5, -1.0]))
+    finally:
+        env.close()
+    return task.objects, obs, turned
+
+
+def rotations(o: dict, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The gripper's rotation matrix and the first ``n`` objects' (n, 3, 3) from ``o``."""
     from scipy.spatial.transform import Rotation
 
+    eef = Rotation.from_quat(o["eef_quat"], scalar_first=True).as_matrix()
+    quats = o["object_state"][: 7 * n].reshape(n, 7)[:, 3:7]
+    return eef, Rotation.from_quat(quats, scalar_first=True).as_matrix()
+
+
+def test_object_rel_yaw_is_each_grasp_axis_off_the_gripper_modulo_its_symmetry(turning_hand):
     from robolearn.tasks.catalogue import OBJECTS
 
-    # block (order 2), ball (round: zeros), cube (order 4), cereal (2), basket (rim pinch: 1)
-    task = next(t for t in get_suite("object").tasks if "block" in t.task_id)
-    orders = [OBJECTS.get(o.type).grasp_yaw_order for o in task.objects]
+    objects, obs, turned = turning_hand
+    n = len(objects)
+    # block (order 2), cube (4), bread (2), ball (round: zeros), cereal (2), basket (rim: 1)
+    orders = [OBJECTS.get(o.type).grasp_yaw_order for o in objects]
     assert orders == [2, 4, 2, 0, 2, 1]
-    env = RobolearnEnv(task, obs=LOW_DIM)
-    try:
-        obs, _ = env.reset(seed=3)
-        n = len(task.objects)
-        assert obs["object_rel_yaw"].shape == (2 * n,)
+    assert obs["object_rel_yaw"].shape == (2 * n,)
 
-        def expected(o: dict) -> np.ndarray:
-            def yaw(m: np.ndarray) -> float:
-                return float(np.arctan2(m[1, 0], m[0, 0]))
+    def yaw(m: np.ndarray) -> float:
+        return float(np.arctan2(m[1, 0], m[0, 0]))
 
-            hand = yaw(Rotation.from_quat(o["eef_quat"], scalar_first=True).as_matrix())
-            quats = o["object_state"][: 7 * n].reshape(n, 7)[:, 3:7]
-            objs = Rotation.from_quat(quats, scalar_first=True).as_matrix()
-            rows = []
-            for spec, m, k in zip(task.objects, objs, orders, strict=True):
-                grasp = OBJECTS.get(spec.type).grasp
-                d = k * (yaw(m) + (grasp.yaw if grasp else 0.0) - hand)
-                rows.append((np.cos(d), np.sin(d)) if k else (0.0, 0.0))
-            return np.asarray(rows).reshape(-1)
+    def expected(o: dict) -> np.ndarray:
+        eef, objs = rotations(o, n)
+        rows = []
+        for spec, m, k in zip(objects, objs, orders, strict=True):
+            grasp = OBJECTS.get(spec.type).grasp
+            d = k * (yaw(m) + (grasp.yaw if grasp else 0.0) - yaw(eef))
+            rows.append((np.cos(d), np.sin(d)) if k else (0.0, 0.0))
+        return np.asarray(rows).reshape(-1)
 
-        np.testing.assert_allclose(obs["object_rel_yaw"], expected(obs), atol=1e-4)
-        for _ in range(5):  # turn the hand about the vertical: the feature turns k times as far
-            obs2, *_ = env.step(np.array([0, 0, 0, 0, 0, 0.5, -1.0]))
-        np.testing.assert_allclose(obs2["object_rel_yaw"], expected(obs2), atol=1e-4)
-        pairs = obs2["object_rel_yaw"].reshape(n, 2)
-        norms = np.linalg.norm(pairs, axis=1)
-        np.testing.assert_allclose(norms, [0.0 if k == 0 else 1.0 for k in orders], atol=1e-5)
-        before = np.arctan2(obs["object_rel_yaw"][1], obs["object_rel_yaw"][0])
-        after = np.arctan2(pairs[0, 1], pairs[0, 0])
-        assert abs(np.angle(np.exp(1j * (after - before)))) > 0.1
-    finally:
-        env.close()
+    np.testing.assert_allclose(obs["object_rel_yaw"], expected(obs), atol=1e-4)
+    np.testing.assert_allclose(turned["object_rel_yaw"], expected(turned), atol=1e-4)
+    pairs = turned["object_rel_yaw"].reshape(n, 2)
+    norms = np.linalg.norm(pairs, axis=1)
+    np.testing.assert_allclose(norms, [0.0 if k == 0 else 1.0 for k in orders], atol=1e-5)
+    before = np.arctan2(obs["object_rel_yaw"][1], obs["object_rel_yaw"][0])
+    after = np.arctan2(pairs[0, 1], pairs[0, 0])  # the hand turned: the feature k times as far
+    assert abs(np.angle(np.exp(1j * (after - before)))) > 0.1
 
 
-def test_object_rel_rot_is_each_object_in_the_gripper_frame():
+def test_object_rel_rot_is_each_object_in_the_gripper_frame(turning_hand):
     from scipy.spatial.transform import Rotation
 
-    task = next(t for t in get_suite("object").tasks if "block" in t.task_id)
-    env = RobolearnEnv(task, obs=LOW_DIM)
-    try:
-        obs, _ = env.reset(seed=3)
-        n = len(task.objects)
-        assert obs["object_rel_rot"].shape == (6 * n,)
+    objects, obs, turned = turning_hand
+    n = len(objects)
+    assert obs["object_rel_rot"].shape == (6 * n,)
 
-        def expected(o: dict) -> np.ndarray:
-            eef = Rotation.from_quat(o["eef_quat"], scalar_first=True).as_matrix()
-            quats = o["object_state"][: 7 * n].reshape(n, 7)[:, 3:7]
-            objs = Rotation.from_quat(quats, scalar_first=True).as_matrix()
-            return np.stack([(eef.T @ m)[:, :2].T.reshape(-1) for m in objs]).reshape(-1)
+    def expected(o: dict) -> np.ndarray:
+        eef, objs = rotations(o, n)
+        return np.stack([(eef.T @ m)[:, :2].T.reshape(-1) for m in objs]).reshape(-1)
 
-        np.testing.assert_allclose(obs["object_rel_rot"], expected(obs), atol=1e-4)
-        for _ in range(5):  # turn the hand about the vertical: the objects turn the other way
-            obs2, *_ = env.step(np.array([0, 0, 0, 0, 0, 0.5, -1.0]))
-        turn = (
-            Rotation.from_quat(obs2["eef_quat"], scalar_first=True)
-            * Rotation.from_quat(obs["eef_quat"], scalar_first=True).inv()
-        )
-        assert turn.magnitude() > 0.1
-        np.testing.assert_allclose(obs2["object_rel_rot"], expected(obs2), atol=1e-4)
-        first = obs2["object_rel_rot"][:6].reshape(2, 3)  # two unit, orthogonal columns
-        np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
-        assert abs(first[0] @ first[1]) < 1e-5
-        assert np.abs(obs2["object_rel_rot"] - obs["object_rel_rot"]).max() > 0.05
-    finally:
-        env.close()
+    np.testing.assert_allclose(obs["object_rel_rot"], expected(obs), atol=1e-4)
+    turn = (  # the hand turned about the vertical: the objects turn the other way
+        Rotation.from_quat(turned["eef_quat"], scalar_first=True)
+        * Rotation.from_quat(obs["eef_quat"], scalar_first=True).inv()
+    )
+    assert turn.magnitude() > 0.1
+    np.testing.assert_allclose(turned["object_rel_rot"], expected(turned), atol=1e-4)
+    first = turned["object_rel_rot"][:6].reshape(2, 3)  # two unit, orthogonal columns
+    np.testing.assert_allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-5)
+    assert abs(first[0] @ first[1]) < 1e-5
+    assert np.abs(turned["object_rel_rot"] - obs["object_rel_rot"]).max() > 0.05

@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shlex
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+DEFAULT_OUT = str(DOCS / "bench_lifelong.json")
+DEFAULT_MD = str(DOCS / "bench_lifelong.md")
 
 
 def compose_sweep(args: argparse.Namespace) -> Any:
@@ -82,6 +85,18 @@ def run_sweep(args: argparse.Namespace, sweep: Path) -> float:
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, check=False)  # crashed runs are reported, not fatal
     return time.perf_counter() - start
+
+
+def reproduce_command(args: argparse.Namespace) -> str:
+    """The shell command that reruns (or extends) this benchmark: its sweep folder and output
+    files where they are not the defaults, every argument quoted for the shell."""
+    argv = [".venv/bin/python", "scripts/bench_lifelong.py", "--suite", args.suite, "--learners",
+            args.learners, "--orderings", args.orderings, "--jobs", str(args.jobs)]  # fmt: skip
+    defaults = {"--sweep": None, "--out": DEFAULT_OUT, "--md": DEFAULT_MD}
+    for flag, value in (("--sweep", args.sweep), ("--out", args.out), ("--md", args.md)):
+        if value and str(value) != str(defaults[flag]):
+            argv += [flag, str(value)]
+    return shlex.join([*argv, *args.overrides])
 
 
 def plot_name(args: argparse.Namespace, kind: str) -> str:
@@ -148,8 +163,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--sweep", default=None, help="default multirun/bench_lifelong/<suite>")
     parser.add_argument("--report-only", action="store_true")
-    parser.add_argument("--out", default=str(DOCS / "bench_lifelong.json"))
-    parser.add_argument("--md", default=str(DOCS / "bench_lifelong.md"))
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--md", default=DEFAULT_MD)
     parser.add_argument("overrides", nargs="*", help="extra `robolearn lifelong` overrides")
     args = parser.parse_args()
     sweep = Path(args.sweep or ROOT / "multirun" / "bench_lifelong" / args.suite)
@@ -179,11 +194,7 @@ def main() -> int:
         "eval_every": cfg["protocol"]["eval_every"],
         "select_by": cfg["protocol"]["select_by"],
     }
-    command = (
-        f".venv/bin/python scripts/bench_lifelong.py --suite {args.suite} --learners "
-        f"{args.learners} --orderings {args.orderings} --jobs {args.jobs} "
-        + " ".join(args.overrides)
-    ).strip()
+    command = reproduce_command(args)
     meta = {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),

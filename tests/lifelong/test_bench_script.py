@@ -12,3 +12,22 @@ def test_the_selection_sentence_follows_select_by() -> None:
     )
     assert "last epoch" in note("last") and "held-out" not in note("last")
     assert "on the test rollouts, as LIBERO does" in note("success")
+
+
+def test_the_reproduce_command_names_its_files_and_quotes_its_overrides() -> None:
+    import argparse
+    import shlex
+
+    script = load_script("bench_lifelong")
+    args = argparse.Namespace(
+        suite="object", learners="er", orderings="0,1", jobs=2, sweep="multirun/x",
+        out="docs/x.json", md=script.DEFAULT_MD, overrides=["policy.obs_keys=[a,b]", "seed=1"],
+    )  # fmt: skip
+    command = script.reproduce_command(args)
+    assert shlex.split(command) == [
+        ".venv/bin/python", "scripts/bench_lifelong.py", "--suite", "object", "--learners", "er",
+        "--orderings", "0,1", "--jobs", "2", "--sweep", "multirun/x", "--out", "docs/x.json",
+        "policy.obs_keys=[a,b]", "seed=1",
+    ]  # fmt: skip
+    assert "'policy.obs_keys=[a,b]'" in command  # a glob pattern to the shell: quoted
+    assert "--md" not in command  # the default is left out

@@ -39,6 +39,7 @@ from robolearn.lifelong.ordering import make_ordering
 from robolearn.lifelong.state import Progress, load_state, save_state
 from robolearn.lifelong.trainer import PhaseTrainer, validation_metrics
 from robolearn.seeding import derive_seed
+from robolearn.training.checkpoint import check_same_demos
 from robolearn.training.optim import load_optimizer_state
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class LifelongRun:
             "ordering_seed": self.cfg["ordering"]["seed"],
             "seed": self.seed,
             "select_by": self.protocol.select_by,
+            "demo_files": self.data.demo_files,
             "seconds": self._elapsed(),
             "evaluations": {
                 "rollouts": self.evaluator.rollouts,
@@ -148,6 +150,7 @@ class LifelongRun:
             self.progress.stage_seconds = time.perf_counter() - self._stage_t0
         extra = {
             "identity": self._identity(),
+            "demo_files": self.data.demo_files,
             "results": self.results.to_dict(),
             "eval_cache": self.evaluator.cache,
             "eval_counts": [self.evaluator.rollouts, self.evaluator.reused, self.evaluator.seconds],
@@ -174,6 +177,7 @@ class LifelongRun:
                 f"{self.run_dir}/state belongs to another run ({loaded.meta.get('identity')}); "
                 "use another run folder (hydra.run.dir) or resume=false"
             )
+        check_same_demos(self.run_dir, loaded.meta.get("demo_files"), self.data.demo_files)
         self.learner.load_state(loaded.group("learner"), loaded.meta["learner"], self.data)
         self.results = ResultMatrix.from_dict(loaded.meta["results"])
         self.evaluator.cache.update(loaded.meta.get("eval_cache", {}))

@@ -22,23 +22,31 @@ log = logging.getLogger(__name__)
 
 def finished_run(cfg: dict[str, Any], run_dir: str | Path) -> ResultMatrix | None:
     """The results of ``run_dir`` when it holds this config's run, finished (a rerun of a sweep
-    skips it without loading any data)."""
+    skips it without loading any data); CheckpointError when that run learned from demo files
+    written again since (its results are not those of the files there now)."""
+    from robolearn.data.schema import written_at
     from robolearn.tasks.suites import get_suite
+    from robolearn.training.checkpoint import check_same_demos
 
     path = Path(run_dir) / "results.json"
     if not cfg.get("resume", True) or not path.is_file():
         return None
     try:
         done = ResultMatrix.load(path)
-        learner = json.loads(path.read_text()).get("learner")
+        saved = json.loads(path.read_text())
     except (OSError, ValueError, KeyError):
         return None
     order = cfg["ordering"]
     tasks = make_ordering(
         get_suite(cfg["suite"]).task_ids, order["seed"], order["tasks"], order["limit"]
     )
-    same = done.tasks == tasks and learner == cfg["lifelong"]["name"]
-    return done if same and done.complete else None
+    if not (
+        done.complete and done.tasks == tasks and saved.get("learner") == cfg["lifelong"]["name"]
+    ):
+        return None
+    recorded = saved.get("demo_files") or {}  # the same paths as they are now: rewritten?
+    check_same_demos(run_dir, recorded, {p: written_at(p) for p in recorded})
+    return done
 
 
 def run_lifelong(

@@ -120,7 +120,7 @@ def load_train_state(
     if meta.get("format_version") != TRAIN_FORMAT_VERSION:
         raise CheckpointError(f"{path}: training-state format {meta.get('format_version')!r}")
     _check_same_tasks(folder, meta.get("config", {}).get("task_ids"), task_ids)
-    _check_same_demos(folder, meta.get("config", {}).get("demo_files"), demo_files)
+    check_same_demos(folder, meta.get("config", {}).get("demo_files"), demo_files)
     loaded = load_policy(folder, device=policy.device)
     changed = _config_changes(loaded, policy)
     if changed:
@@ -166,9 +166,13 @@ def _check_same_tasks(folder: Path, saved: list[str] | None, tasks: list[str] | 
     )
 
 
-def _check_same_demos(
-    folder: Path, saved: Mapping[str, Any] | None, current: Mapping[str, Any] | None
+def check_same_demos(
+    folder: str | os.PathLike[str],
+    saved: Mapping[str, Any] | None,
+    current: Mapping[str, Any] | None,
 ) -> None:
+    """Raise CheckpointError when a demo path in both records (path -> when the file was
+    written) was written at another time: the run at ``folder`` learned from other files."""
     if not saved or not current:
         return
     changed = [

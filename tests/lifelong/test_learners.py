@@ -154,6 +154,24 @@ def test_a_crashed_run_resumes_to_the_same_result_bit_for_bit(demos, tmp_path):
     assert probe.calls == [] and np.array_equal(again.R, resumed.R, equal_nan=True)
 
 
+def test_runs_refuse_demo_files_written_again_since(tmp_path):
+    """Re-collected demos under the same paths: neither a crashed run nor a finished one may
+    stand for the new files (a rerun of the sweep would resume or skip them)."""
+    root = tmp_path / "demos"
+    write_task_files(root, demos=16, length=24)
+    cfg = tiny(root, "seql", "train.epochs=2")
+    run_lifelong(cfg, tmp_path / "crashed", ProbeEvaluator(), max_epochs=1)
+    run_lifelong(cfg, tmp_path / "finished", ProbeEvaluator())
+    probe = ProbeEvaluator()  # the same files: the finished run is skipped
+    assert run_lifelong(cfg, tmp_path / "finished", probe).complete and probe.calls == []
+    for path in root.rglob("*.hdf5"):  # collected again: the same content, new files
+        path.unlink()
+    write_task_files(root, demos=16, length=24)
+    for run in ("crashed", "finished"):
+        with pytest.raises(CheckpointError, match=r"written again since: .*\.hdf5 \(written "):
+            run_lifelong(cfg, tmp_path / run, ProbeEvaluator())
+
+
 def test_bad_input_fails_with_typed_errors_naming_the_key(demos, tmp_path):
     with pytest.raises(ConfigError, match=r"protocol\.select_by"):
         LifelongRun(tiny(demos, "seql", "protocol.select_by=test_success"), tmp_path)

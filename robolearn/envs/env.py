@@ -56,6 +56,11 @@ class RobolearnEnv(gym.Env):
         self.action_space = spaces.Box(-1.0, 1.0, (ACTION_DIM,), np.float32)
         self._init: InitState | None = None
         self._seg_lut = self._segmentation_lut()
+        types = [OBJECTS.get(o.type) for o in self.spec_task.objects]
+        self._grasp_axes = (  # per object: grasp_yaw_order and the grasp's yaw (see object_rel_yaw)
+            np.array([t.grasp_yaw_order for t in types], dtype=float),
+            np.array([t.grasp.yaw if t.grasp else 0.0 for t in types]),
+        )
         self.scene.set_init(sample_init(self.spec_task, np.random.default_rng(0)))
         self.scene.reset()
         self.observation_space = self._make_space(self._observe())
@@ -185,10 +190,12 @@ class RobolearnEnv(gym.Env):
             # each object's orientation in the gripper's frame (robosuite's
             # `<object>_to_robot0_eef_quat`, as a rotation matrix's first two columns: unlike a
             # quaternion it has no sign flips): how far the hand must still turn to a grasp
-            obs["object_rel_rot"] = self._object_rel_rot(poses, data.site_xmat[scene.eef_site])
+            hand = np.asarray(data.site_xmat[scene.eef_site], float).reshape(3, 3)
+            rots = self._object_rots(poses)
+            obs["object_rel_rot"] = self._object_rel_rot(rots, hand)
             # per object, the turn the hand still needs to its top-grasp axis, modulo the
             # object's symmetry, as (cos, sin) (zeros for round things)
-            obs["object_rel_yaw"] = self._object_rel_yaw(poses, data.site_xmat[scene.eef_site])
+            obs["object_rel_yaw"] = self._object_rel_yaw(rots, hand)
             # each fixture's root and each articulation's handle minus the end effector (world
             # frame; empty without fixtures): where to grasp a drawer, door or knob
             obs["fixture_rel_pos"] = (
@@ -201,20 +208,21 @@ class RobolearnEnv(gym.Env):
         rel = [poses[o.name][:3] - eef for o in self.spec_task.objects]
         return np.concatenate(rel).astype(np.float32)
 
-    def _object_rel_rot(self, poses: dict[str, np.ndarray], eef_mat: np.ndarray) -> np.ndarray:
-        """Per object (spec order) the first two columns of R_eef^T R_obj, 6 numbers."""
+    def _object_rots(self, poses: dict[str, np.ndarray]) -> np.ndarray:
+        """Each object's rotation matrix (spec order), (n, 3, 3)."""
         import mujoco
 
-        eef_rot = np.asarray(eef_mat, float).reshape(3, 3)
-        parts = []
-        for o in self.spec_task.objects:
-            mat = np.empty(9)
-            mujoco.mju_quat2Mat(mat, poses[o.name][3:7])
-            rel = eef_rot.T @ mat.reshape(3, 3)
-            parts.append(rel[:, :2].T.reshape(-1))  # column 0, then column 1
-        return np.concatenate(parts).astype(np.float32)
+        mats = np.empty((len(self.spec_task.objects), 9))
+        for i, o in enumerate(self.spec_task.objects):
+            mujoco.mju_quat2Mat(mats[i], poses[o.name][3:7])
+        return mats.reshape(-1, 3, 3)
 
-    def _object_rel_yaw(self, poses: dict[str, np.ndarray], eef_mat: np.ndarray) -> np.ndarray:
+    def _object_rel_rot(self, rots: np.ndarray, hand: np.ndarray) -> np.ndarray:
+        """Per object (spec order) the first two columns of R_eef^T R_obj, 6 numbers."""
+        rel = hand.T @ rots  # (n, 3, 3)
+        return rel[:, :, :2].transpose(0, 2, 1).reshape(-1).astype(np.float32)  # col 0, col 1
+
+    def _object_rel_yaw(self, rots: np.ndarray, hand: np.ndarray) -> np.ndarray:
         """Per object (spec order) ``(cos kd, sin kd)``: ``d`` the yaw of its top-grasp axis
         (its x axis turned by the grasp's yaw) minus the gripper's, ``k`` its
         ``grasp_yaw_order``; zeros where the yaw does not matter (``k`` 0: round things).
@@ -224,21 +232,14 @@ class RobolearnEnv(gym.Env):
         turn the hand still needs is one function of it with a single jump (at a turn of
         ``pi / k`` either way).
         """
-        import mujoco
-
-        eef = np.asarray(eef_mat, float).reshape(3, 3)
-        hand = math.atan2(eef[1, 0], eef[0, 0])
-        out = np.zeros((len(self.spec_task.objects), 2), dtype=np.float32)
-        for i, o in enumerate(self.spec_task.objects):
-            otype = OBJECTS.get(o.type)
-            k = otype.grasp_yaw_order
-            if k == 0 or otype.grasp is None:
-                continue
-            mat = np.empty(9)
-            mujoco.mju_quat2Mat(mat, poses[o.name][3:7])
-            d = k * (math.atan2(mat[3], mat[0]) + otype.grasp.yaw - hand)
-            out[i] = (math.cos(d), math.sin(d))
-        return out.reshape(-1)
+        k, grasp_yaw = self._grasp_axes
+        d = k * (
+            np.arctan2(rots[:, 1, 0], rots[:, 0, 0])
+            + grasp_yaw
+            - math.atan2(hand[1, 0], hand[0, 0])
+        )
+        out = np.stack([np.cos(d), np.sin(d)], axis=1) * (k > 0)[:, None]
+        return out.reshape(-1).astype(np.float32)
 
     def _object_state(self, poses: dict[str, np.ndarray]) -> np.ndarray:
         parts = [poses[o.name] for o in self.spec_task.objects]

@@ -185,6 +185,11 @@ def written_at(path: Any) -> str | None:
     return str(value) if value is not None else None
 
 
+def written_stamps(paths: Iterable[Any]) -> dict[str, str | None]:
+    """``{path: written_at(path)}``: what a run records of the demo files it learns from."""
+    return {str(p): written_at(p) for p in paths}
+
+
 def to_json(value: Any) -> str:
     """JSON text of ``value``; numpy scalars and arrays become Python numbers and lists."""
     return json.dumps(value, default=_json_default, sort_keys=True)

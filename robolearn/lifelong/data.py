@@ -127,7 +127,7 @@ class RunData:
 
     def __init__(self, tasks: Sequence[str], data_cfg: Any, policy_cfg: Any) -> None:
         from robolearn.data.dataset import DemoDataset
-        from robolearn.data.schema import written_at
+        from robolearn.data.schema import written_stamps
         from robolearn.policies.base import PolicySpec
         from robolearn.training.pipeline import ensure_demos, extra_demo_paths
 
@@ -141,7 +141,7 @@ class RunData:
         }
         files = [p for t in self.tasks for p in self.paths[t]]
         # when each file was written: a resume refuses files written again since
-        self.demo_files = {str(p): written_at(p) for p in files}
+        self.demo_files = written_stamps(files)
         full = DemoDataset(files, split=data_cfg.train_split, **self._common())
         self.normalizer = full.compute_normalizer()
         full.set_normalizer(self.normalizer)

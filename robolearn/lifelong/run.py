@@ -24,7 +24,7 @@ def finished_run(cfg: dict[str, Any], run_dir: str | Path) -> ResultMatrix | Non
     """The results of ``run_dir`` when it holds this config's run, finished (a rerun of a sweep
     skips it without loading any data); CheckpointError when that run learned from demo files
     written again since (its results are not those of the files there now)."""
-    from robolearn.data.schema import written_at
+    from robolearn.data.schema import written_stamps
     from robolearn.tasks.suites import get_suite
     from robolearn.training.checkpoint import check_same_demos
 
@@ -45,7 +45,7 @@ def finished_run(cfg: dict[str, Any], run_dir: str | Path) -> ResultMatrix | Non
     ):
         return None
     recorded = saved.get("demo_files") or {}  # the same paths as they are now: rewritten?
-    check_same_demos(run_dir, recorded, {p: written_at(p) for p in recorded})
+    check_same_demos(run_dir, recorded, written_stamps(recorded))
     return done
 
 

@@ -149,7 +149,7 @@ def instructions(task_ids: list[str]) -> list[str]:
 def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
     from omegaconf import OmegaConf
 
-    from robolearn.data.schema import written_at
+    from robolearn.data.schema import written_stamps
     from robolearn.evaluation.config import EvalConfig
     from robolearn.evaluation.evaluate import evaluate
     from robolearn.logging.config import LoggerConfig
@@ -171,7 +171,7 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
     paths = ensure_demos(tasks, cfg.data, list(policy_cfg.obs_keys))
     paths += [p for extra in extra_demo_paths(tasks, cfg.data).values() for p in extra]
     # and when each demo file was written: a resume refuses files rewritten since
-    container["demo_files"] = {str(p): written_at(p) for p in paths}
+    container["demo_files"] = written_stamps(paths)
     train, valid = build_datasets(paths, policy_cfg, cfg.data)
     log.info("%d train windows (%d demos), %s", len(train), train.num_demos,
              f"{len(valid)} valid windows" if valid is not None else "no valid split")  # fmt: skip

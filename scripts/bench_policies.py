@@ -68,6 +68,8 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
         "success": result.eval.success,
         "success_at_end": result.eval.success_at_end,
         "per_task": {t: r["success"] for t, r in result.eval.per_task().items()},
+        "progress": result.eval.progress,  # partial success: goal atoms held together
+        "per_task_progress": {t: r["progress"] for t, r in result.eval.per_task().items()},
         "train_steps": result.fit.steps,
         "resumed_from": result.fit.resumed_from,
         "train_update_s": round(update_s, 1),
@@ -134,6 +136,8 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["", "Per task:", ""]
     for name, r in report["runs"].items():
         cells = ", ".join(f"{t.split('/', 1)[1]} {s:.2f}" for t, s in r["per_task"].items())
+        if "progress" in r and r["progress"] != r["success"]:  # multi-atom goals, partly done
+            cells += f"; progress {r['progress']:.2f}"
         lines.append(f"- {name}: {cells}")
     return "\n".join(lines) + "\n"
 

@@ -172,6 +172,7 @@ class _Run:
             act.successes.append(res.success)
             act.streak = act.streak + 1 if res.success else 0
             act.ep.success_once = act.ep.success_once or res.success
+            act.ep.note_goals(res.goals or (res.success,))
         if res.frame is not None:
             act.frames.append(res.frame)
         self.obs[s] = res.obs

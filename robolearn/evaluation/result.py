@@ -2,6 +2,10 @@
 
 ``success_once``: the goal held at some step; ``success_at_end``: it held at the episode's
 last step (episodes end once success has held ``success_hold`` steps, or at ``max_steps``).
+``progress``: the largest fraction of the task's goal atoms that held together at one step
+(partial success: 0.5 for a two-stage task whose first stage was done and second was not; an
+atom that holds from the start, such as a closed drawer, counts); ``goals_once``: per goal
+atom, whether it held at some step. The reset state counts for neither, as for success.
 An episode whose env or worker failed counts as a failure and carries the error.
 """
 
@@ -27,6 +31,17 @@ class EpisodeResult:
     steps: int = 0
     error: str | None = None
     video: str | None = None
+    progress: float = 0.0
+    goals_once: list[bool] = field(default_factory=list)
+
+    def note_goals(self, goals: tuple[bool, ...] | list[bool]) -> None:
+        """Fold one step's goal-atom statuses into ``progress`` and ``goals_once``."""
+        if not goals:
+            return
+        self.progress = max(self.progress, sum(goals) / len(goals))
+        if len(self.goals_once) != len(goals):
+            self.goals_once = [False] * len(goals)
+        self.goals_once = [a or bool(b) for a, b in zip(self.goals_once, goals, strict=True)]
 
 
 @dataclass
@@ -48,6 +63,7 @@ class EvalResult:
                 "episodes": len(eps),
                 "success": float(np.mean([e.success_once for e in eps])),
                 "success_at_end": float(np.mean([e.success_at_end for e in eps])),
+                "progress": float(np.mean([e.progress for e in eps])),
                 "mean_steps": float(np.mean([e.steps for e in eps])),
                 "errors": sum(e.error is not None for e in eps),
                 "videos": [e.video for e in eps if e.video],
@@ -65,10 +81,17 @@ class EvalResult:
         rows = self.per_task()
         return float(np.mean([r["success_at_end"] for r in rows.values()])) if rows else 0.0
 
+    @property
+    def progress(self) -> float:
+        """Mean over tasks of the per-task mean episode ``progress`` (partial success)."""
+        rows = self.per_task()
+        return float(np.mean([r["progress"] for r in rows.values()])) if rows else 0.0
+
     def summary(self) -> dict[str, float]:
         return {
             "success": self.success,
             "success_at_end": self.success_at_end,
+            "progress": self.progress,
             "episodes": float(len(self.episodes)),
             "errors": float(sum(e.error is not None for e in self.episodes)),
         }
@@ -94,17 +117,17 @@ class EvalResult:
         rows = self.per_task()
         width = max([len(t) for t in rows] + [4])
         lines = [
-            f"| {'task':<{width}} | success | at end | steps | episodes |",
-            f"|{'-' * (width + 2)}|--------:|-------:|------:|---------:|",
+            f"| {'task':<{width}} | success | at end | progress | steps | episodes |",
+            f"|{'-' * (width + 2)}|--------:|-------:|---------:|------:|---------:|",
         ]
         for task, r in rows.items():
             err = f" ({r['errors']} failed)" if r["errors"] else ""
             lines.append(
                 f"| {task:<{width}} | {r['success']:7.2f} | {r['success_at_end']:6.2f} "
-                f"| {r['mean_steps']:5.0f} | {r['episodes']:8d}{err} |"
+                f"| {r['progress']:8.2f} | {r['mean_steps']:5.0f} | {r['episodes']:8d}{err} |"
             )
         lines.append(
             f"| {'mean':<{width}} | {self.success:7.2f} | {self.success_at_end:6.2f} "
-            f"| {'':5} | {len(self.episodes):8d} |"
+            f"| {self.progress:8.2f} | {'':5} | {len(self.episodes):8d} |"
         )
         return "\n".join(lines)

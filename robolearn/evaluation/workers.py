@@ -43,6 +43,11 @@ class SlotResult:
     language: str = ""
     horizon: int = 0
     error: str | None = None
+    goals: tuple[bool, ...] = ()  # each goal atom's status (the env's info["goal_status"])
+
+
+def _goals(info: dict[str, Any]) -> tuple[bool, ...]:
+    return tuple(bool(g) for g in info.get("goal_status", ()))
 
 
 class SlotHost:
@@ -95,13 +100,13 @@ class SlotHost:
             base = env.unwrapped
             return SlotResult(
                 obs, bool(info["is_success"]), self._frame(slot, env),
-                base.task.language, base.task.horizon,
+                base.task.language, base.task.horizon, goals=_goals(info),
             )  # fmt: skip
         env = self.envs[slot]
         if env is None:
             raise RuntimeError(f"slot {slot} got a step before a start")
         obs, _, _, _, info = env.step(cmd[1])
-        return SlotResult(obs, bool(info["is_success"]), self._frame(slot, env))
+        return SlotResult(obs, bool(info["is_success"]), self._frame(slot, env), goals=_goals(info))
 
     def _frame(self, slot: int, env: Any) -> np.ndarray | None:
         """The video frame of a recorded episode. A renderer that fails (an EGL context

@@ -206,8 +206,8 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
             )
             logger.log_table(
                 "eval/per_task",
-                ["task", "success", "success_at_end", "mean_steps"],
-                [[t, r["success"], r["success_at_end"], r["mean_steps"]]
+                ["task", "success", "success_at_end", "progress", "mean_steps"],
+                [[t, r["success"], r["success_at_end"], r["progress"], r["mean_steps"]]
                  for t, r in eval_result.per_task().items()],
             )  # fmt: skip
     finally:

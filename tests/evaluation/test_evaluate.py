@@ -28,8 +28,8 @@ def test_the_expert_as_a_policy_reaches_its_success_and_videos_decode(tmp_path):
     result = evaluate(ExpertPolicy(LOW_DIM), TASKS, cfg, tmp_path)
     assert [e.task_id for e in result.episodes] == [t for t in TASKS for _ in range(2)]
     assert [e.init_state for e in result.episodes] == [0, 1, 0, 1]
-    assert result.success == 1.0 and result.success_at_end == 1.0
-    assert all(e.error is None for e in result.episodes)
+    assert result.success == 1.0 and result.success_at_end == 1.0 and result.progress == 1.0
+    assert all(e.error is None and all(e.goals_once) for e in result.episodes)
     for ep in result.episodes:
         assert (ep.video is not None) == (ep.episode == 0)
         if ep.video:
@@ -41,6 +41,15 @@ def test_the_expert_as_a_policy_reaches_its_success_and_videos_decode(tmp_path):
     for suite in ("object", "goal"):
         grid = iio.imread(result.videos[suite])
         assert grid.shape[1:] == (48, 48, 3)
+
+
+@pytest.mark.sim
+def test_progress_counts_the_goal_atoms_of_an_unfinished_two_stage_task():
+    # the expert puts the cube in the bowl by step 120 and the mug on the plate by step 200
+    task = "long/cube-in-bowl-mug-on-plate-v1"
+    cfg = EvalConfig(episodes_per_task=1, num_envs=1, workers=0, videos_per_task=0, max_steps=150)
+    (ep,) = evaluate(ExpertPolicy(LOW_DIM), [task], cfg).episodes
+    assert (ep.success_once, ep.progress, ep.goals_once) == (False, 0.5, [True, False])
 
 
 @pytest.mark.sim
@@ -99,6 +108,21 @@ def test_results_aggregate_per_task_and_table():
     assert rows["a/x-v1"]["errors"] == 0 and rows["a/x-v1"]["videos"] == []
     assert result.success == 0.5 and result.success_at_end == 0.25
     assert "(1 failed)" in result.table() and "| mean" in result.table()
+
+
+def test_progress_is_the_most_goal_atoms_held_at_once():
+    ep = EpisodeResult("a/x-v1", 0, 0)
+    for goals in [(False, False, True), (True, False, False), (True, True, False), (False,) * 3]:
+        ep.note_goals(goals)
+    assert ep.progress == pytest.approx(2 / 3) and ep.goals_once == [True, True, True]
+    other = EpisodeResult("a/y-v1", 0, 0)
+    other.note_goals((False, False))
+    result = EvalResult([ep, other])
+    assert result.per_task()["a/y-v1"]["progress"] == 0.0
+    assert (
+        result.progress == pytest.approx(1 / 3) and result.summary()["progress"] == result.progress
+    )
+    assert "progress" in result.table().splitlines()[0]
 
 
 def test_video_helpers(tmp_path):

@@ -87,8 +87,8 @@ class RobolearnEnv(gym.Env):
         self._jitter_cameras()
         self.scene.set_init(self._init)
         self.scene.reset()
-        obs = self._observe()
-        return obs, self._info()
+        status = self.goal_status()
+        return self._observe(status), self._info(status)
 
     def step(self, action: Any) -> tuple[dict[str, np.ndarray], float, bool, bool, dict[str, Any]]:
         act = np.asarray(action, dtype=np.float64)
@@ -97,9 +97,10 @@ class RobolearnEnv(gym.Env):
         if not np.all(np.isfinite(act)):
             raise InvalidActionError(f"action has NaN/inf entries: {act.tolist()}")
         self.scene.advance(np.clip(act, -1.0, 1.0))
-        info = self._info()
+        status = self.goal_status()
+        info = self._info(status)
         success = info["is_success"]
-        return self._observe(), float(success), success, False, info
+        return self._observe(status), float(success), success, False, info
 
     def render(self) -> np.ndarray | None:
         if self.render_mode != "rgb_array":
@@ -154,11 +155,10 @@ class RobolearnEnv(gym.Env):
         }
 
     # -- internals ------------------------------------------------------------------------
-    def _info(self) -> dict[str, Any]:
-        status = self.goal_status()
+    def _info(self, status: list[bool]) -> dict[str, Any]:
         return {"is_success": all(status), "goal_status": status, "task_id": self.spec_task.task_id}
 
-    def _observe(self) -> dict[str, np.ndarray]:
+    def _observe(self, status: list[bool] | None = None) -> dict[str, np.ndarray]:
         cfg, data, scene = self.obs_config, self._data, self.scene
         obs: dict[str, np.ndarray] = {}
         for cam in cfg.cameras:
@@ -201,6 +201,11 @@ class RobolearnEnv(gym.Env):
             obs["fixture_rel_pos"] = (
                 (scene.fixture_points_pos() - eef).reshape(-1).astype(np.float32)
             )
+            # which of the task's goal atoms hold now (1/0, goal order): the stage a
+            # multi-stage task has reached, as the success check sees it
+            if status is None:
+                status = self.goal_status()
+            obs["goal_status"] = np.asarray(status, dtype=np.float32)
         return obs
 
     def _object_rel_pos(self, poses: dict[str, np.ndarray], eef: np.ndarray) -> np.ndarray:

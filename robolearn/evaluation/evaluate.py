@@ -41,6 +41,7 @@ STATE_KEYS = (
     "object_rel_rot",
     "object_rel_yaw",
     "fixture_rel_pos",
+    "goal_status",
 )  # privileged state
 
 

@@ -33,6 +33,8 @@ def test_task_contract(task):
     try:
         first, info = env.reset(seed=3)
         assert not info["is_success"], "goal satisfied at reset"
+        assert first["goal_status"].tolist() == [float(g) for g in info["goal_status"]]
+        assert len(info["goal_status"]) == len(task.goal)
         again, _ = env.reset(seed=3)
         assert_obs_equal(first, again)
         other, _ = env.reset(seed=4)
@@ -165,6 +167,29 @@ def test_async_vector_env_renders_in_worker_processes():
         assert not np.array_equal(obs["agentview_rgb"][0], obs["agentview_rgb"][1])
     finally:
         venv.close()
+
+
+def test_goal_status_follows_the_stages_of_a_two_stage_task():
+    from robolearn.experts import make_expert
+
+    task = next(t for t in get_suite("long").tasks if "cube-in-bowl-mug-on-plate" in t.task_id)
+    env = RobolearnEnv(task, obs=LOW_DIM)
+    try:
+        obs, _ = env.reset(options={"init_state": 0})
+        expert = make_expert(env, np.random.default_rng(0))
+        expert.reset()
+        seen = [tuple(obs["goal_status"])]
+        for _ in range(300):
+            obs, _, done, _, info = env.step(expert.act())
+            assert obs["goal_status"].tolist() == [float(g) for g in info["goal_status"]]
+            if tuple(obs["goal_status"]) != seen[-1]:
+                seen.append(tuple(obs["goal_status"]))
+            if done:
+                break
+        # the cube goes into the bowl first, then the mug onto the plate
+        assert seen == [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)]
+    finally:
+        env.close()
 
 
 def test_fixture_rel_pos_points_at_roots_and_handles():

@@ -63,13 +63,14 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
     update_s, data_s = result.fit.update_seconds, result.fit.data_seconds
     if result.fit.resumed_from:  # trained by an earlier invocation: its logged totals
         update_s, data_s = logged_train_seconds(result.run_dir / "metrics.jsonl")
+    per_task = result.eval.per_task()
     return {
         "overrides": overrides,
         "success": result.eval.success,
         "success_at_end": result.eval.success_at_end,
-        "per_task": {t: r["success"] for t, r in result.eval.per_task().items()},
+        "per_task": {t: r["success"] for t, r in per_task.items()},
         "progress": result.eval.progress,  # partial success: goal atoms held together
-        "per_task_progress": {t: r["progress"] for t, r in result.eval.per_task().items()},
+        "per_task_progress": {t: r["progress"] for t, r in per_task.items()},
         "train_steps": result.fit.steps,
         "resumed_from": result.fit.resumed_from,
         "train_update_s": round(update_s, 1),

@@ -70,22 +70,24 @@ class EvalResult:
             }
         return out
 
+    def _task_mean(self, key: str) -> float:
+        """Mean over tasks of a per-task rate (0.0 without episodes)."""
+        rows = self.per_task()
+        return float(np.mean([r[key] for r in rows.values()])) if rows else 0.0
+
     @property
     def success(self) -> float:
         """Mean over tasks of the per-task success_once rate."""
-        rows = self.per_task()
-        return float(np.mean([r["success"] for r in rows.values()])) if rows else 0.0
+        return self._task_mean("success")
 
     @property
     def success_at_end(self) -> float:
-        rows = self.per_task()
-        return float(np.mean([r["success_at_end"] for r in rows.values()])) if rows else 0.0
+        return self._task_mean("success_at_end")
 
     @property
     def progress(self) -> float:
         """Mean over tasks of the per-task mean episode ``progress`` (partial success)."""
-        rows = self.per_task()
-        return float(np.mean([r["progress"] for r in rows.values()])) if rows else 0.0
+        return self._task_mean("progress")
 
     def summary(self) -> dict[str, float]:
         return {

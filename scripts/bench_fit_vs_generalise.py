@@ -7,10 +7,10 @@ states beside the fixed evaluation initial states, in one run.
 From a training demo's initial state (``mask/train`` of the demo file) the policy has seen the
 very trajectory it should produce, so failing there is a closed-loop fitting problem
 (compounding error on states it was trained on); the gap between that and the fixed initial
-states (new layouts) is the generalisation gap. ``--episodes`` of each per task, one env at a
-time in this process (episodes end at the first success step or the task's horizon; the
-evaluation's ``success_hold`` is not applied). Writes JSON (temp file + rename) and prints a
-table.
+states (new layouts) is the generalisation gap. Both are :func:`robolearn.evaluation.evaluate`
+runs (the second with ``eval.init_demos``, the same as ``robolearn eval ...
+eval.init_demos=<root>``), ``--episodes`` per task each, on ``--workers`` processes. Writes
+JSON (temp file + rename) and prints a table.
 """
 
 from __future__ import annotations
@@ -21,50 +21,32 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
+COLUMNS = ("train_inits", "fixed_inits")
 
 
-def rollout(env: Any, policy: Any, task: Any, init: Any) -> bool:
-    from robolearn.evaluation.evaluate import stack_observations
-
-    obs, _ = env.reset(seed=0, options={"init_state": init})
-    policy.reset()
-    for _ in range(task.horizon):
-        action = policy.act(stack_observations([obs], [task.language]))[0]
-        obs, _, _, _, info = env.step(action)
-        if info["is_success"]:
-            return True
-    return False
-
-
-def measure(checkpoint: Path, suite: str, root: Path, episodes: int) -> dict[str, Any]:
-    from robolearn.data.reader import DemoFile
-    from robolearn.envs import make_env
-    from robolearn.evaluation.evaluate import obs_config_for
+def measure(
+    checkpoint: Path, suite: str, root: Path, episodes: int, workers: int
+) -> dict[str, Any]:
+    from robolearn.evaluation.config import EvalConfig
+    from robolearn.evaluation.evaluate import evaluate
     from robolearn.policies.io import load_policy
     from robolearn.tasks.suites import get_suite
 
     policy = load_policy(checkpoint)
-    obs_cfg = obs_config_for(policy.spec)
-    rows: dict[str, dict[str, float]] = {}
-    for task in get_suite(suite).tasks:
-        with DemoFile(root / suite / f"{task.task_id.split('/', 1)[1]}.hdf5") as demos:
-            train = [demos.init_state(name) for name in demos.mask("train")[:episodes]]
-        env = make_env(task.task_id, obs=obs_cfg, time_limit=False)
-        try:
-            rows[task.task_id] = {
-                "train_inits": float(np.mean([rollout(env, policy, task, i) for i in train])),
-                "fixed_inits": float(
-                    np.mean([rollout(env, policy, task, i) for i in range(episodes)])
-                ),
-            }
-        finally:
-            env.close()
-        print(task.task_id, rows[task.task_id], flush=True)
-    means = {k: float(np.mean([r[k] for r in rows.values()])) for k in next(iter(rows.values()))}
-    return {"per_task": rows, "mean": means}
+    tasks = [t.task_id for t in get_suite(suite).tasks]
+    base = dict(episodes_per_task=episodes, workers=workers, num_envs=10, videos_per_task=0)
+    results = {
+        "train_inits": evaluate(policy, tasks, EvalConfig(**base, init_demos=str(root))),
+        "fixed_inits": evaluate(policy, tasks, EvalConfig(**base)),
+    }
+    per_task = {c: r.per_task() for c, r in results.items()}
+    return {
+        "per_task": {t: {c: per_task[c][t]["success"] for c in COLUMNS} for t in tasks},
+        "progress_per_task": {t: {c: per_task[c][t]["progress"] for c in COLUMNS} for t in tasks},
+        "mean": {c: r.success for c, r in results.items()},
+        "progress": {c: r.progress for c, r in results.items()},
+    }
 
 
 def main() -> None:
@@ -73,10 +55,11 @@ def main() -> None:
     parser.add_argument("--suite", required=True)
     parser.add_argument("--root", type=Path, default=ROOT / "demos" / "lowdim")
     parser.add_argument("--episodes", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     start = time.perf_counter()
-    result = measure(args.checkpoint, args.suite, args.root, args.episodes)
+    result = measure(args.checkpoint, args.suite, args.root, args.episodes, args.workers)
     result.update(
         checkpoint=str(args.checkpoint), suite=args.suite, root=str(args.root),
         episodes_per_task=args.episodes, seconds=round(time.perf_counter() - start, 1),

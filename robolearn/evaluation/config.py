@@ -9,6 +9,10 @@ from dataclasses import dataclass
 class EvalConfig:
     episodes_per_task: int = 20  # from fixed initial states init_offset, init_offset + 1, ...
     init_offset: int = 0
+    # start instead from the initial states of demos init_offset, ... of mask init_split of
+    # <init_demos>/<suite>/<task>.hdf5 (robolearn/evaluation/inits.py)
+    init_demos: str | None = None
+    init_split: str = "train"
     max_steps: int | None = None  # per episode (default: the task's horizon)
     success_hold: int = 10  # an episode ends once success has held this many steps
     num_envs: int = 10  # parallel env slots (the policy acts on all of them in one batch)

@@ -1,7 +1,7 @@
 """Vectorised policy evaluation from the tasks' fixed initial states.
 
 :func:`evaluate` runs ``episodes_per_task`` episodes of every task (episode ``e`` starts from
-fixed initial state ``init_offset + e``) on ``num_envs`` env slots, in ``workers`` processes
+fixed initial state ``init_offset + e``, or from a demo's, see :mod:`robolearn.evaluation.inits`) on ``num_envs`` env slots, in ``workers`` processes
 (see :mod:`robolearn.evaluation.workers`), and batches the policy over all slots each step.
 A slot that finishes an episode takes the next one at once (same task: the env is reused).
 The first ``videos_per_task`` episodes of each task are rendered to
@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from robolearn.evaluation.config import EvalConfig
+from robolearn.evaluation.inits import episode_starts
 from robolearn.evaluation.result import EpisodeResult, EvalResult
 from robolearn.evaluation.video import downscale, episode_frames, grid_frames, write_video
 from robolearn.evaluation.workers import EnvFactory, InProcessBackend, ProcessBackend
@@ -110,10 +111,11 @@ class _Run:
         needs_env = getattr(policy, "needs_env", False)
         obs_cfg = dict(obs if obs is not None else obs_config_for(policy.spec))
         obs_cfg.update(render_size=cfg.video_size, render_camera=cfg.video_camera)
+        self.starts = episode_starts(self.tasks, cfg)
         self.jobs = deque(
-            EpisodeResult(t, e, cfg.init_offset + e)
-            for t in tasks
-            for e in range(cfg.episodes_per_task)
+            EpisodeResult(t, e, label)
+            for t in self.tasks
+            for e, (label, _) in enumerate(self.starts[t])
         )
         self.slots = max(1, min(cfg.num_envs, len(self.jobs)))
         if cfg.workers > 0 and not needs_env:
@@ -133,7 +135,8 @@ class _Run:
             record = ep.episode < self.cfg.videos_per_task and self.out is not None
             self.active[s] = _Active(ep, record)
             seed = derive_seed(self.cfg.seed, ep.task_id, ep.episode)
-            return ("start", ep.task_id, ep.init_state, seed, record)
+            init = self.starts[ep.task_id][ep.episode][1]
+            return ("start", ep.task_id, init, seed, record)
         if act is None:
             return None
         assert actions is not None

@@ -25,7 +25,7 @@ from robolearn.fileio import atomic_write_text
 class EpisodeResult:
     task_id: str
     episode: int
-    init_state: int
+    init_state: int | str  # the fixed initial state's index, or the demo's name
     success_once: bool = False
     success_at_end: bool = False
     steps: int = 0

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from robolearn.data.collect import CollectSettings, collect_task, task_path
+from robolearn.data.reader import DemoFile
+from robolearn.errors import DataError
 from robolearn.evaluation.config import EvalConfig
 from robolearn.evaluation.evaluate import evaluate, obs_config_for
+from robolearn.evaluation.inits import episode_starts
 from robolearn.evaluation.result import EpisodeResult, EvalResult
 from robolearn.evaluation.scripted import ExpertPolicy
 from robolearn.evaluation.video import episode_frames, grid_frames, write_video
 from robolearn.policies.base import PolicySpec
+from robolearn.tasks.placement import InitState
 from tests.evaluation import CRASH_TASK, ZeroPolicy, blind_factory, crashing_factory
 
 LOW_DIM = PolicySpec({"eef_pos": (3,), "object_state": (42,)}, (), 7)
@@ -41,6 +47,57 @@ def test_the_expert_as_a_policy_reaches_its_success_and_videos_decode(tmp_path):
     for suite in ("object", "goal"):
         grid = iio.imread(result.videos[suite])
         assert grid.shape[1:] == (48, 48, 3)
+
+
+class _StartRecorder(ExpertPolicy):
+    """The expert, noting the initial state of every env it is bound to."""
+
+    def __init__(self, spec: PolicySpec) -> None:
+        super().__init__(spec)
+        self.starts: list[InitState] = []
+
+    def bind(self, slot: int, env: object) -> None:
+        self.starts.append(env.unwrapped.init_state)  # type: ignore[attr-defined]
+        super().bind(slot, env)
+
+
+@pytest.mark.sim
+def test_episodes_start_from_the_demos_initial_states_with_init_demos(tmp_path):
+    task = TASKS[0]
+    settings = CollectSettings(demos_per_task=2, cameras=(), seed=3, valid_fraction=0.0)
+    collect_task(task, tmp_path / "demos", settings)
+    with DemoFile(task_path(tmp_path / "demos", task)) as demos:
+        names = demos.mask("train")
+        wanted = [InitState.from_dict(demos.init_state(n)) for n in names]
+    cfg = EvalConfig(
+        episodes_per_task=2, num_envs=1, workers=0, videos_per_task=0,
+        init_demos=str(tmp_path / "demos"),
+    )  # fmt: skip
+    policy = _StartRecorder(LOW_DIM)
+    result = evaluate(policy, [task], cfg, tmp_path / "eval")
+    assert [e.init_state for e in result.episodes] == names
+    assert policy.starts == wanted and wanted[0] != wanted[1]
+    assert result.success == 1.0  # the expert solves from its own demos' states
+    info = json.loads((tmp_path / "eval" / "eval_info.json").read_text())
+    assert [e["init_state"] for e in info["episodes"]] == names  # the labels reach the JSON
+    root = str(tmp_path / "demos")
+    with pytest.raises(DataError, match=r"mask 'train' has 2 demos; demos 1\.\.2 were asked"):
+        episode_starts([task], EvalConfig(episodes_per_task=2, init_offset=1, init_demos=root))
+    with pytest.raises(DataError, match="has no mask 'test'"):
+        episode_starts([task], EvalConfig(init_demos=root, init_split="test"))
+
+
+def test_init_demos_errors_name_the_file_and_what_to_do(tmp_path):
+    task = TASKS[0]
+    with pytest.raises(
+        DataError, match=r"no demo file .*cube-in-basket-v2\.hdf5.*robolearn collect"
+    ):
+        episode_starts([task], EvalConfig(episodes_per_task=1, init_demos=str(tmp_path)))
+    path = task_path(tmp_path, task)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not hdf5")
+    with pytest.raises(DataError, match=re.escape(str(path))):
+        episode_starts([task], EvalConfig(episodes_per_task=1, init_demos=str(tmp_path)))
 
 
 @pytest.mark.sim

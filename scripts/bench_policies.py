@@ -100,6 +100,13 @@ def logged_train_seconds(metrics: Path) -> tuple[float, float]:
     return update, data
 
 
+def rate(x: float) -> str:
+    """A success rate with the digits it has: 0.90, 0.895 (k of 200 episodes needs three;
+    rounding 0.895 to 0.90 would read as the 0.90 target met)."""
+    text = f"{x:.3f}"
+    return text[:-1] if text.endswith("0") else text
+
+
 def markdown(report: dict[str, Any]) -> str:
     m = report["machine"]
     lines = [
@@ -125,7 +132,7 @@ def markdown(report: dict[str, Any]) -> str:
         mark = " \\*" if r.get("resumed_from") else ""
         lines.append(
             f"| {name}{mark} | {suite} | {r.get('task_version', 1)} "
-            f"| {r.get('expert_version', 1)} | {r['success']:.2f} "
+            f"| {r.get('expert_version', 1)} | {rate(r['success'])} "
             f"| {tgt} | {ok} "
             f"| {r.get('episodes_per_task', report['episodes'])} | {r['train_steps']} "
             f"| {r['train_update_s'] + r['train_data_s']:.0f} | {r['eval_s']:.0f} |"

@@ -193,7 +193,18 @@ def _config_changes(saved: Any, current: Any) -> list[str]:
     (which do not shape the weights) excepted."""
     from dataclasses import asdict
 
-    a, b = asdict(saved.cfg), asdict(current.cfg)
     skip = set(current.rollout_keys)
-    return [f"{k}: {a.get(k)!r} -> {b.get(k)!r}"
-            for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]  # fmt: skip
+    return [f"{k}: {x!r} -> {y!r}" for k, x, y in _diff(asdict(saved.cfg), asdict(current.cfg))
+            if k.split(".", 1)[0] not in skip]  # fmt: skip
+
+
+def _diff(a: Mapping[str, Any], b: Mapping[str, Any], prefix: str = "") -> list[tuple]:
+    """(dotted key, a's value, b's value) for every leaf where two nested dicts differ."""
+    out: list[tuple] = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key), b.get(key)
+        if isinstance(x, Mapping) and isinstance(y, Mapping):
+            out += _diff(x, y, f"{prefix}{key}.")
+        elif x != y:
+            out.append((f"{prefix}{key}", x, y))
+    return out

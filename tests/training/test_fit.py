@@ -110,6 +110,10 @@ def test_resuming_with_another_policy_config_names_the_change(demo_file, tmp_pat
     same, _ = make_policy("bc_mlp", demo_file)
     same.cfg.execute = 3  # a rollout-time key: resuming is fine
     assert load_train_state(last, same, None).step == 4
+    nested, _ = make_policy("bc_mlp", demo_file)
+    nested.cfg.head.min_std = 0.5  # a nested key is named by its dotted path, alone
+    with pytest.raises(CheckpointError, match=r"config \(head\.min_std: 0\.0001 -> 0\.5\);"):
+        load_train_state(last, nested, None)
     other, _ = make_policy("bc_mlp", demo_file)
     other.cfg.dropout = 0.1  # shapes no weight, but changes training: still refused
     with pytest.raises(CheckpointError, match=r"dropout: 0\.0 -> 0\.1.*train\.resume=false"):

@@ -1,8 +1,9 @@
 """Vectorised policy evaluation from the tasks' fixed initial states.
 
 :func:`evaluate` runs ``episodes_per_task`` episodes of every task (episode ``e`` starts from
-fixed initial state ``init_offset + e``, or from a demo's, see :mod:`robolearn.evaluation.inits`) on ``num_envs`` env slots, in ``workers`` processes
-(see :mod:`robolearn.evaluation.workers`), and batches the policy over all slots each step.
+fixed initial state ``init_offset + e``, or from a demo's: :mod:`robolearn.evaluation.inits`)
+on ``num_envs`` env slots, in ``workers`` processes (see :mod:`robolearn.evaluation.workers`),
+and batches the policy over all slots each step.
 A slot that finishes an episode takes the next one at once (same task: the env is reused).
 The first ``videos_per_task`` episodes of each task are rendered to
 ``<out>/videos/<suite>/<task>/eval_episode_<i>.mp4`` with the instruction and the outcome

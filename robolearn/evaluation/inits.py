@@ -41,11 +41,12 @@ def demo_starts(root: str | Path, task_id: str, split: str, offset: int, n: int)
                 f"eval.init_split: demo file {path} has no mask {split!r} "
                 f"(it has {demos.mask_names()})"
             )
-        names = demos.mask(split)[offset : offset + n]
+        listed = demos.mask(split)
+        names = listed[offset : offset + n]
         if len(names) < n:
             raise DataError(
                 f"eval.init_demos: demo file {path} mask {split!r} has "
-                f"{len(demos.mask(split))} demos; demos {offset}..{offset + n - 1} were asked "
+                f"{len(listed)} demos; demos {offset}..{offset + n - 1} were asked "
                 "for (eval.init_offset + eval.episodes_per_task): lower episodes_per_task"
             )
         starts: list[Start] = []

@@ -19,6 +19,10 @@ from robolearn.experts.skills import SKILLS, UP
 STALL_STEPS = 10  # a drawer or door that moved less than STALL_MOVE over this many steps
 STALL_MOVE = 0.005  # (joint fraction) is blocked; beyond its threshold it counts as done
 STALL_MARGIN = 0.15  # ... when this far past the predicate's threshold
+# A knob counts as turned this far past its predicate's threshold: pushed on, its lever slips
+# off the fingers at 0.58-0.63 of its range and stalls, and only the stuck timer ended the push
+# (8-15 steps later, in a state that does not change: a learned policy pushed on for good).
+KNOB_DONE_MARGIN = 0.05
 
 
 def _grasp_handle(ctx: Ctx, part: str) -> Motion:
@@ -83,6 +87,17 @@ def _reached(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bo
         return stalled and sign * (frac - enough) >= 0.0
 
     return check
+
+
+def _turned(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bool]:
+    """Whether the knob ``part`` got to ``target`` or ``KNOB_DONE_MARGIN`` past its
+    predicate's threshold: a condition on the state alone, no stall timer."""
+    _, art = ctx.view.articulation(part)
+    if sign > 0:
+        done = min(target, art.on_threshold + KNOB_DONE_MARGIN)
+    else:
+        done = max(target, art.off_threshold - KNOB_DONE_MARGIN)
+    return lambda: sign * (ctx.view.joint_fraction(part) - done) >= 0.0
 
 
 @SKILLS.register("slide")
@@ -155,7 +170,7 @@ def turn(ctx: Ctx, part: str, target: float) -> Motion:
         return at(angle() + spin * 0.45)
 
     ok = yield from move(
-        ctx, lead, "turn", max_steps=80, speed=0.5, until=_reached(ctx, part, target, sign)
+        ctx, lead, "turn", max_steps=80, speed=0.5, until=_turned(ctx, part, target, sign)
     )
     yield from move(ctx, view.eef_pos + UP * 0.08, "retreat", tol=0.02, max_steps=25)
     return ok

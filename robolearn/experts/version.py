@@ -15,4 +15,9 @@
 #    demos of goal's on-mug-cabinet-top took the far rim and the rest the near one, by
 #    millimetres of position). Changes goal's on-mug-cabinet-top and long's
 #    bowl-on-plate-mug-on-cabinet only.
-EXPERT_VERSION = 4
+# 5: a knob turn stops once the knob is KNOB_DONE_MARGIN past its TurnedOn (TurnedOff)
+#    threshold (4 pushed on towards 0.8, the lever slipped off the fingers at 0.58-0.63 and
+#    the push went on until the stuck timer, 8-15 steps of an unchanging state: the goal and
+#    long policies pushed on at the knob for the rest of the episode). Changes the tasks that
+#    turn a knob only.
+EXPERT_VERSION = 5

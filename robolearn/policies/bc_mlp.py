@@ -9,6 +9,11 @@ trunk). The rollout executes the first action of the newest chunk, or the first 
 actions of a chunk open loop before predicting the next (diffusion policy's action horizon),
 or, with ``temporal_ensemble=m`` (ACT), the weighted mean of every chunk's prediction for the
 current step, weights ``exp(m * age)`` (older predictions count more, as in ACT).
+With ``near_field=[s, ...]`` the input also holds ``tanh(d / s)`` of every object's and
+fixture point's offset ``d`` from the end effector (``object_rel_pos``, ``fixture_rel_pos``,
+in metres, before normalisation) and of every object's offset from each other object and each
+fixture point (robosuite's ``cubeA_to_cubeB``): millimetres near a grasp or over a target
+resolve into large input changes, where a normalised offset moves by a few hundredths.
 A joint head (``head.kind=diffusion``) samples the whole chunk at once from the trunk's output
 (the per-step embeddings then add only a constant), instead of one head call per chunk step.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from robolearn.errors import ConfigError
@@ -38,7 +44,9 @@ class BCMLP(Policy):
         if self.image_keys:
             raise ConfigError(f"bc_mlp reads low-dim obs only; drop image keys {self.image_keys}")
         self._check_rollout()
-        in_dim = self.low_dim_size * (1 + 2 * cfg.fourier) * cfg.frame_stack + self.lang_dim
+        near_dim = self._setup_near_field()
+        in_dim = (self.low_dim_size * (1 + 2 * cfg.fourier) + near_dim) * cfg.frame_stack
+        in_dim += self.lang_dim
         self.register_buffer(
             "freqs", 2.0 ** torch.arange(cfg.fourier, dtype=torch.float32), persistent=False
         )
@@ -63,11 +71,71 @@ class BCMLP(Policy):
         if not 0 <= cfg.fourier <= 16:
             raise ConfigError(f"bc_mlp fourier={cfg.fourier} must lie in 0..16 (octaves; 0: off)")
 
+    def _setup_near_field(self) -> int:
+        """Index buffers of the near-field features (see the module docstring); their width."""
+        scales = list(self.cfg.near_field)
+        if not scales:
+            return 0
+        if any(not s > 0 for s in scales):
+            raise ConfigError(f"bc_mlp near_field={scales}: every scale (m) must be positive")
+        if "object_rel_pos" not in self.low_dim_keys:
+            raise ConfigError(
+                f"bc_mlp near_field needs 'object_rel_pos' in policy.obs_keys "
+                f"(it has {self.cfg.obs_keys}); add it or set policy.near_field=[]"
+            )
+        where: dict[str, tuple[int, int]] = {}  # key -> (start, size) in the low-dim vector
+        at = 0
+        for key in self.low_dim_keys:
+            where[key] = (at, int(np.prod(self.spec.obs_shapes[key])))
+            at += where[key][1]
+        idx: list[int] = []
+        offset: list[np.ndarray] = []
+        scale: list[np.ndarray] = []
+        for key in ("object_rel_pos", "fixture_rel_pos"):  # objects' rows first
+            if key not in where:
+                continue
+            start, size = where[key]
+            if size % 3:
+                raise ConfigError(f"bc_mlp near_field: {key!r} has {size} dims, not xyz rows")
+            idx.extend(range(start, start + size))
+            norm_key = f"obs/{key}"
+            if self.normalizer is not None and norm_key in self.normalizer:
+                offset.append(self.normalizer.offset(norm_key) * np.ones(size))
+                scale.append(self.normalizer.scale(norm_key) * np.ones(size))
+            else:
+                offset.append(np.zeros(size))
+                scale.append(np.ones(size))
+        objects, points = where["object_rel_pos"][1] // 3, len(idx) // 3
+        pairs = [(i, j) for i in range(objects) for j in range(i + 1, points)]
+
+        def buf(name: str, values: Any, dtype: torch.dtype) -> None:
+            self.register_buffer(name, torch.as_tensor(values, dtype=dtype), persistent=False)
+
+        buf("near_idx", idx, torch.long)
+        buf("near_offset", np.concatenate(offset), torch.float32)
+        buf("near_scale", np.concatenate(scale), torch.float32)
+        buf("near_i", [i for i, _ in pairs], torch.long)
+        buf("near_j", [j for _, j in pairs], torch.long)
+        buf("near_scales", scales, torch.float32)
+        return (points + len(pairs)) * 3 * len(scales)
+
+    def near_field(self, frames: torch.Tensor) -> torch.Tensor:
+        """(..., D) normalised inputs -> (..., near_dim): tanh(offset / s) per scale s."""
+        raw = frames[..., self.near_idx] * self.near_scale + self.near_offset
+        points = raw.unflatten(-1, (-1, 3))  # (..., P, 3) offsets from the end effector
+        pairs = points[..., self.near_j, :] - points[..., self.near_i, :]
+        d = torch.cat([points, pairs], dim=-2)  # (..., Q, 3)
+        scales = self.near_scales.reshape(-1, 1, 1)
+        return torch.tanh(d[..., None, :, :] / scales).flatten(-3)
+
     def _features(self, frames: torch.Tensor, lang: torch.Tensor | None) -> torch.Tensor:
         """(B, frame_stack, D) frames -> (B, seq_len, H) per chunk step."""
+        near = self.near_field(frames) if self.cfg.near_field else None
         if self.cfg.fourier:  # sin/cos of each input at octave frequencies 1, 2, 4, ...
             angles = (frames[..., None, :] * self.freqs[:, None]).flatten(-2)  # octave-major
             frames = torch.cat([frames, torch.sin(angles), torch.cos(angles)], dim=-1)
+        if near is not None:
+            frames = torch.cat([frames, near], dim=-1)
         x = frames.flatten(1)
         if lang is not None:
             x = torch.cat([x, lang], dim=-1)

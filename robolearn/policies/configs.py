@@ -84,6 +84,10 @@ class BCMLPConfig(PolicyConfig):
     temporal_ensemble: float | None = None  # ACT's m: average the chunks' overlapping actions
     execute: int = 1  # actions of each chunk executed open loop before predicting anew
     fourier: int = 0  # octaves of sin/cos features of the normalised inputs (0: off)
+    # scales (m) of near-field features: tanh(d / s) of every object's and fixture point's
+    # offset from the end effector and of every object's offset from each other object and
+    # fixture point (from object_rel_pos, fixture_rel_pos); [] off
+    near_field: list[float] = field(default_factory=list)
 
 
 @dataclass

@@ -397,6 +397,44 @@ def test_whitened_language_puts_every_pair_of_instructions_equally_far_apart(dem
         build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
 
 
+def test_near_field_features_are_tanh_of_metre_offsets_and_pairwise_offsets(demo_file, tmp_path):
+    """near_field=[s...]: tanh(d / s) of each object's offset from the hand (undoing the
+    normalisation) and of each object's offset from every later object, per scale."""
+    cfg = tiny_config("bc_mlp")
+    cfg.near_field = [0.01, 0.05]
+    ds = dataset_for(cfg, demo_file)
+    torch.manual_seed(0)
+    policy = build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+    # the demo file has 2 objects and no fixtures: 2 points + 1 pair, xyz, 2 scales
+    near_dim = (2 + 1) * 3 * 2
+    assert policy.trunk[0].in_features == (policy.low_dim_size + near_dim) * 2 + policy.lang_dim
+    rel = np.array([[0.01, -0.02, 0.0, 0.0, 0.03, -0.005]], np.float32)  # metres
+    obs = raw_obs(1)
+    obs["object_rel_pos"] = rel
+    x = policy.low_dim(policy.prepare(obs))
+    got = policy.near_field(x).reshape(2, 3, 3).numpy()
+    a, b = rel[0, :3], rel[0, 3:]
+    for k, s in enumerate((0.01, 0.05)):
+        np.testing.assert_allclose(got[k], np.tanh(np.stack([a, b, b - a]) / s), atol=1e-5)
+    batch = next(iter(torch.utils.data.DataLoader(ds, batch_size=4)))
+    assert torch.isfinite(policy.compute_loss(batch)[0])
+    policy.eval()
+    policy.reset()
+    before = policy.act(raw_obs(2))
+    save_policy(policy, tmp_path / "ckpt")
+    loaded = load_policy(tmp_path / "ckpt")
+    assert loaded.cfg.near_field == [0.01, 0.05]
+    loaded.reset()
+    np.testing.assert_array_equal(before, loaded.act(raw_obs(2)))
+    cfg.near_field = [0.0]
+    with pytest.raises(ConfigError, match="must be positive"):
+        build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+    cfg.near_field = [0.01]
+    cfg.obs_keys = [k for k in cfg.obs_keys if k != "object_rel_pos"]
+    with pytest.raises(ConfigError, match="needs 'object_rel_pos' in policy.obs_keys"):
+        build_policy(cfg, PolicySpec.from_dataset(dataset_for(cfg, demo_file)), ds.normalizer)
+
+
 def test_fourier_features_add_octaves_of_each_input_and_survive_save_load(demo_file, tmp_path):
     """fourier=K: each normalised input x also enters as sin(2^k x), cos(2^k x), k < K."""
     cfg = tiny_config("bc_mlp")

@@ -344,7 +344,9 @@ def test_a_grasp_descent_that_comes_to_rest_closes_there(env_of):
         assert waited <= 35, (i, waited)
 
 
-@pytest.mark.parametrize("task_id", ["goal/turnedon-stove-knob-v1", "long/lemon-in-bowl-stove-on-v1"])
+@pytest.mark.parametrize(
+    "task_id", ["goal/turnedon-stove-knob-v1", "long/lemon-in-bowl-stove-on-v1"]
+)
 def test_a_knob_turn_stops_the_step_the_knob_shows_turned(env_of, task_id):
     """Expert version 5: the push on a knob's lever ends as soon as the knob is
     KNOB_DONE_MARGIN past its TurnedOn threshold. Version 4 pushed on towards 0.8; the lever

@@ -431,7 +431,7 @@ def test_near_field_features_are_tanh_of_metre_offsets_and_pairwise_offsets(demo
         build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
     cfg.near_field = [0.01]
     cfg.obs_keys = [k for k in cfg.obs_keys if k != "object_rel_pos"]
-    with pytest.raises(ConfigError, match="needs 'object_rel_pos' in policy.obs_keys"):
+    with pytest.raises(ConfigError, match=r"needs 'object_rel_pos' in policy\.obs_keys"):
         build_policy(cfg, PolicySpec.from_dataset(dataset_for(cfg, demo_file)), ds.normalizer)
 
 

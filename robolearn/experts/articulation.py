@@ -142,7 +142,8 @@ def swing(ctx: Ctx, part: str, target: float) -> Motion:
 
 @SKILLS.register("turn")
 def turn(ctx: Ctx, part: str, target: float) -> Motion:
-    """Push a knob's lever sideways with closed fingers until its fraction reaches ``target``."""
+    """Push a knob's lever sideways with closed fingers until its fraction reaches ``target``
+    or ``KNOB_DONE_MARGIN`` past its predicate's threshold (``_turned``), then back off."""
     view, style = ctx.view, ctx.style
     sign = _direction(ctx, part, target)
     anchor, axis = view.hinge(part)

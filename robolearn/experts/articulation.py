@@ -19,10 +19,6 @@ from robolearn.experts.skills import SKILLS, UP
 STALL_STEPS = 10  # a drawer or door that moved less than STALL_MOVE over this many steps
 STALL_MOVE = 0.005  # (joint fraction) is blocked; beyond its threshold it counts as done
 STALL_MARGIN = 0.15  # ... when this far past the predicate's threshold
-# A knob counts as turned this far past its predicate's threshold: pushed on, its lever slips
-# off the fingers at 0.58-0.63 of its range and stalls, and only the stuck timer ended the push
-# (8-15 steps later, in a state that does not change: a learned policy pushed on for good).
-KNOB_DONE_MARGIN = 0.05
 
 
 def _grasp_handle(ctx: Ctx, part: str) -> Motion:
@@ -89,17 +85,6 @@ def _reached(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bo
     return check
 
 
-def _turned(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bool]:
-    """Whether the knob ``part`` got to ``target`` or ``KNOB_DONE_MARGIN`` past its
-    predicate's threshold: a condition on the state alone, no stall timer."""
-    _, art = ctx.view.articulation(part)
-    if sign > 0:
-        done = min(target, art.on_threshold + KNOB_DONE_MARGIN)
-    else:
-        done = max(target, art.off_threshold - KNOB_DONE_MARGIN)
-    return lambda: sign * (ctx.view.joint_fraction(part) - done) >= 0.0
-
-
 @SKILLS.register("slide")
 def slide(ctx: Ctx, part: str, target: float) -> Motion:
     """Pull or push a drawer by its handle until its joint fraction reaches ``target``."""
@@ -142,8 +127,7 @@ def swing(ctx: Ctx, part: str, target: float) -> Motion:
 
 @SKILLS.register("turn")
 def turn(ctx: Ctx, part: str, target: float) -> Motion:
-    """Push a knob's lever sideways with closed fingers until its fraction reaches ``target``
-    or ``KNOB_DONE_MARGIN`` past its predicate's threshold (``_turned``), then back off."""
+    """Push a knob's lever sideways with closed fingers until its fraction reaches ``target``."""
     view, style = ctx.view, ctx.style
     sign = _direction(ctx, part, target)
     anchor, axis = view.hinge(part)
@@ -171,7 +155,7 @@ def turn(ctx: Ctx, part: str, target: float) -> Motion:
         return at(angle() + spin * 0.45)
 
     ok = yield from move(
-        ctx, lead, "turn", max_steps=80, speed=0.5, until=_turned(ctx, part, target, sign)
+        ctx, lead, "turn", max_steps=80, speed=0.5, until=_reached(ctx, part, target, sign)
     )
     yield from move(ctx, view.eef_pos + UP * 0.08, "retreat", tol=0.02, max_steps=25)
     return ok

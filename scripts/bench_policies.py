@@ -1,7 +1,7 @@
 """Policy quality benchmark: success rates of trained policies per suite, in one run.
 
     .venv/bin/python scripts/bench_policies.py [--suites spatial object goal long]
-        [--steps N] [--dart STD] [--miss P] [--seed N] [--set KEY=VALUE ... --tag NAME]
+        [--steps N] [--dart STD] [--miss P] [--drop-miss P] [--seed N] [--set KEY=VALUE ... --tag NAME]
         [--episodes 20] [--image] [--image-steps 3000]
         [--out docs/bench_policies.json]
 
@@ -14,7 +14,9 @@
    policy learns the expert's clean labels (``data.action_key=expert_actions``); rows
    ``bc_mlp-<suite>-dart<STD>[-transit]``. With ``--miss P`` they are recovery demos: a
    pick's first attempt misses on purpose with probability P and the expert retries (the
-   miss itself is masked out of training); folder and row get ``-miss<P>``. ``--set`` adds
+   miss itself is masked out of training); folder and row get ``-miss<P>``. ``--drop-miss P``
+   does the same for drops into a snug opening (let go beside it on purpose, it jams, the
+   expert pushes it in): ``-dropmiss<P>``. ``--set`` adds
    train overrides to every run, whose rows get ``-<tag>``; takeover demos (README
    "Takeover demonstrations") join with ``--set 'data.extra_roots=[demos/lowdim_takeover]'
    --tag takeover`` after ``robolearn collect ... takeover=<a run's checkpoints/best>``.
@@ -165,6 +167,10 @@ def main() -> None:
         help="recovery demos: probability a pick's first attempt misses on purpose",
     )  # fmt: skip
     parser.add_argument(
+        "--drop-miss", type=float, default=None,
+        help="recovery demos: probability a snug drop is let go beside the opening on purpose",
+    )  # fmt: skip
+    parser.add_argument(
         "--seed", type=int, default=0, help="train.seed (init, batch order): rows get -seed<N>"
     )
     parser.add_argument(
@@ -221,6 +227,9 @@ def main() -> None:
         if args.miss:
             tags.append(f"miss{args.miss:g}")
             extra.append(f"data.miss={args.miss}")
+        if args.drop_miss:
+            tags.append(f"dropmiss{args.drop_miss:g}")
+            extra.append(f"data.drop_miss={args.drop_miss}")
         if tags:  # one demo folder (and row) per collection setting
             name += "-" + "-".join(tags)
             extra.append(f"data.root=demos/lowdim_{'-'.join(tags)}")

@@ -24,6 +24,7 @@ def run(cfg: Any) -> int:
         perturb_rho=cfg.perturb_rho,
         perturb_scope=cfg.perturb_scope,
         miss=cfg.miss,
+        drop_miss=cfg.drop_miss,
         takeover=cfg.takeover,
         takeover_steps=tuple(cfg.takeover_steps),
     )

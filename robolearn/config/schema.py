@@ -68,6 +68,7 @@ class CollectConfig:
     perturb_rho: float = 0.9
     perturb_scope: str = "all"  # all | transit | reach
     miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
+    drop_miss: float = 0.0  # ... and a drop into a snug opening is let go beside it
     takeover: str | None = None  # takeover demos: a policy checkpoint drives first (DAgger-style)
     takeover_steps: list[int] = field(default_factory=lambda: [10, 120])  # its steps, [lo, hi]
     progress: bool = True
@@ -88,6 +89,7 @@ class DataConfig:
     perturb_rho: float = 0.9
     perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
     miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
+    drop_miss: float = 0.0  # ... and a drop into a snug opening is let go beside it
     action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)
     # more folders of demos of the same tasks (<extra>/<suite>/<task>.hdf5, e.g. takeover
     # demos from `robolearn collect takeover=<checkpoint>`), learned from alongside root's

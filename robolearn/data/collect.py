@@ -42,6 +42,7 @@ class CollectSettings:
     perturb_rho: float = 0.9  # its step-to-step correlation
     perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
     miss: float = 0.0  # recovery demos: probability of a deliberate first-attempt grasp miss
+    drop_miss: float = 0.0  # ... and of a drop into a snug opening let go beside it (it jams)
     # Takeover demos (DAgger-style): a policy checkpoint drives the first n steps of each
     # episode (n uniform in takeover_steps, inclusive), then the expert takes over from the
     # state it left; the policy's steps are masked (robolearn/experts/takeover.py).
@@ -53,9 +54,11 @@ class CollectSettings:
         from robolearn.experts.takeover import check_steps
 
         try:
-            Perturbation(self.perturb, self.perturb_rho, self.perturb_scope, self.miss)
+            Perturbation(
+                self.perturb, self.perturb_rho, self.perturb_scope, self.miss, self.drop_miss
+            )
         except ValueError as exc:
-            raise ConfigError(f"collect settings perturb*/miss: {exc}") from exc
+            raise ConfigError(f"collect settings perturb*/miss/drop_miss: {exc}") from exc
         object.__setattr__(self, "takeover_steps", check_steps(self.takeover_steps))
         if self.takeover is not None:  # a checkpoint folder (CheckpointError naming it)
             from robolearn.policies.io import read_meta
@@ -103,22 +106,23 @@ def is_complete(path: Path) -> bool:
         return False
 
 
-PERTURB_KEYS = ("perturb", "perturb_rho", "perturb_scope", "miss")
+PERTURB_KEYS = ("perturb", "perturb_rho", "perturb_scope", "miss", "drop_miss")
 
 
-def perturb_of(collector: Mapping[str, Any]) -> tuple[float, float, str, float]:
-    """(std, rho, scope, miss) of the DART noise and deliberate misses a collector setting
-    describes; without noise rho/scope read ``(0.0, "all")`` whatever they say (files without
-    the settings count as clean)."""
+def perturb_of(collector: Mapping[str, Any]) -> tuple[float, float, str, float, float]:
+    """(std, rho, scope, miss, drop_miss) of the DART noise and deliberate misses a collector
+    setting describes; without noise rho/scope read ``(0.0, "all")`` whatever they say (files
+    without the settings count as clean)."""
     std = float(collector.get("perturb", 0.0) or 0.0)
     miss = float(collector.get("miss", 0.0) or 0.0)
+    drop_miss = float(collector.get("drop_miss", 0.0) or 0.0)
     if std <= 0:
-        return 0.0, 0.0, "all", miss
+        return 0.0, 0.0, "all", miss, drop_miss
     rho, scope = (
         float(collector.get("perturb_rho", 0.9)),
         str(collector.get("perturb_scope", "all")),
     )
-    return std, rho, scope, miss
+    return std, rho, scope, miss, drop_miss
 
 
 def expert_version_of(meta: Mapping[str, Any] | None) -> int | None:
@@ -140,17 +144,18 @@ def check_collected(path: Path, wanted: Mapping[str, Any]) -> None:
         meta = f.meta or {}
     found = perturb_of(meta.get("collector") or {})
     want = perturb_of(wanted)
-    numbers = [found[0], found[1], found[3]], [want[0], want[1], want[3]]
+    numbers = [found[0], found[1], found[3], found[4]], [want[0], want[1], want[3], want[4]]
     if not np.allclose(*numbers, rtol=0, atol=1e-9) or found[2] != want[2]:
 
-        def show(p: tuple[float, float, str, float]) -> str:
+        def show(p: tuple[float, float, str, float, float]) -> str:
             noise = f"perturb={p[0]}" + (f" (rho {p[1]}, scope {p[2]})" if p[0] else "")
-            return noise + (f", miss={p[3]}" if p[3] else "")
+            noise += f", miss={p[3]}" if p[3] else ""
+            return noise + (f", drop_miss={p[4]}" if p[4] else "")
 
         raise DataError(
             f"demo file {path} was collected with {show(found)}, this run asks for "
             f"{show(want)}; keep one folder per setting (e.g. demos/lowdim_dart0.1, "
-            "demos/lowdim_miss0.5) or change the perturb/miss settings"
+            "demos/lowdim_miss0.5) or change the perturb/miss/drop_miss settings"
         )
     check_expert_version(path, meta)
 
@@ -198,9 +203,7 @@ def record_episode(env: Any, expert: Any, seed: int, max_steps: int) -> tuple[An
 
     perturb = getattr(expert, "perturb", None)
     # deliberate misses and a takeover's policy steps are stored as steps not to learn from
-    masked = bool(getattr(expert, "masks_steps", False)) or (
-        perturb is not None and perturb.miss > 0
-    )
+    masked = bool(getattr(expert, "masks_steps", False))
     obs, info = env.reset(seed=seed)
     expert.reset()
     base = env.unwrapped
@@ -287,7 +290,11 @@ def collect_task(
         "expert_version": EXPERT_VERSION,
     }
     perturb = Perturbation(
-        settings.perturb, settings.perturb_rho, settings.perturb_scope, settings.miss
+        settings.perturb,
+        settings.perturb_rho,
+        settings.perturb_scope,
+        settings.miss,
+        settings.drop_miss,
     )
     max_attempts = max(1, int(np.ceil(settings.demos_per_task * settings.max_attempts_factor)))
     driver = None

@@ -78,7 +78,7 @@ def _dart(meta: dict[str, Any] | None) -> dict[str, Any]:
     """The DART noise a file with ``expert_actions`` was collected with."""
     from robolearn.data.collect import perturb_of
 
-    std, rho, scope, _ = perturb_of((meta or {}).get("collector") or {})
+    std, rho, scope, *_ = perturb_of((meta or {}).get("collector") or {})
     return {"perturb": std, "perturb_rho": rho, "perturb_scope": scope}
 
 

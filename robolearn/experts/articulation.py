@@ -19,6 +19,12 @@ from robolearn.experts.skills import SKILLS, UP
 STALL_STEPS = 10  # a drawer or door that moved less than STALL_MOVE over this many steps
 STALL_MOVE = 0.005  # (joint fraction) is blocked; beyond its threshold it counts as done
 STALL_MARGIN = 0.15  # ... when this far past the predicate's threshold
+# A knob's lever is pushed from KNOB_START rad behind it (on the circle the fingers push it
+# along); the closed fingers come down KNOB_DESCENT rad behind it and KNOB_DESCENT_RADIUS m
+# from its pivot, clear of the lever and of the knob's body, and slide to the start at the
+# lever's height (coming down at the start, a policy's fingers a centimetre off landed on the
+# lever; coming down on the push's circle, 1 cm short of it, on the knob's body).
+KNOB_START, KNOB_DESCENT, KNOB_DESCENT_RADIUS = 0.75, 1.3, 0.045
 
 
 def _grasp_handle(ctx: Ctx, part: str) -> Motion:
@@ -139,17 +145,17 @@ def turn(ctx: Ctx, part: str, target: float) -> Motion:
         rel = view.handle_pos(part) - anchor
         return math.atan2(rel[1], rel[0])
 
-    def at(theta: float) -> np.ndarray:
-        return np.array(
-            [anchor[0] + radius * math.cos(theta), anchor[1] + radius * math.sin(theta), height]
-        )
+    def at(theta: float, r: float = radius) -> np.ndarray:
+        return np.array([anchor[0] + r * math.cos(theta), anchor[1] + r * math.sin(theta), height])
 
     spin = sign * float(axis[2])  # world-z direction the lever tip moves in
-    start = at(angle() - spin * 0.75)
+    start = at(angle() - spin * KNOB_START)
+    behind = at(angle() - spin * KNOB_DESCENT, KNOB_DESCENT_RADIUS)
     ctx.grip = GRIP_CLOSE
-    ctx.aim(angle() - spin * 0.75)
-    yield from transit(ctx, start + UP * style.approach_height, "reach", tol=0.02)
-    yield from move(ctx, start, "reach", tol=0.006, rot_tol=0.08, max_steps=50, speed=0.5)
+    ctx.aim(angle() - spin * KNOB_START)
+    yield from transit(ctx, behind + UP * style.approach_height, "reach", tol=0.02)
+    yield from move(ctx, behind, "reach", tol=0.006, rot_tol=0.08, max_steps=50, speed=0.5)
+    yield from move(ctx, start, "reach", tol=0.006, rot_tol=0.08, max_steps=30, speed=0.5)
 
     def lead() -> np.ndarray:
         return at(angle() + spin * 0.45)

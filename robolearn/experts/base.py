@@ -53,14 +53,20 @@ class Perturbation:
     # beside its grasp point and closes on purpose, then lifts, lets go and retries (the
     # expert's own retry). ``Expert.learn`` is False on the deliberate steps.
     miss: float = 0.0
+    # The same for drops into a snug opening (a cube into a mug): the probability that the
+    # held object is let go DROP_MISS_OFFSET beside the opening on purpose, so it jams on the
+    # rim, and the expert pushes it in (placing.press); the deliberate steps are masked too.
+    drop_miss: float = 0.0
 
     @property
     def active(self) -> bool:
-        return self.std > 0 or self.miss > 0
+        return self.std > 0 or self.miss > 0 or self.drop_miss > 0
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.miss) and 0.0 <= self.miss <= 1.0):
-            raise ValueError(f"perturbation miss must be a probability in [0, 1], got {self.miss}")
+        for name in ("miss", "drop_miss"):
+            p = getattr(self, name)
+            if not (math.isfinite(p) and 0.0 <= p <= 1.0):
+                raise ValueError(f"perturbation {name} must be a probability in [0, 1], got {p}")
         if not (math.isfinite(self.std) and self.std >= 0.0):
             raise ValueError(f"perturbation std must be >= 0, got {self.std}")
         if not 0.0 <= self.rho < 1.0:
@@ -104,9 +110,16 @@ class Expert:
         p = self.perturb
         self._noise_rng = np.random.default_rng(rng.integers(2**63)) if p and p.std > 0 else None
         self._miss_rng = rng.spawn(1)[0] if p and p.miss > 0 else None
+        self._drop_miss_rng = rng.spawn(1)[0] if p and p.drop_miss > 0 else None
         self._noise = np.zeros(3)
         self.label = np.zeros(7, dtype=np.float32)
         self.learn = True  # False while the step is a deliberate mistake (Perturbation.miss)
+
+    @property
+    def masks_steps(self) -> bool:
+        """Whether this expert makes deliberate mistakes: the collector then stores ``learn``
+        as the action mask."""
+        return self.perturb is not None and (self.perturb.miss > 0 or self.perturb.drop_miss > 0)
 
     def reset(self) -> None:
         """Start a new plan from the env's current (just reset) state with a fresh style."""
@@ -114,6 +127,9 @@ class Expert:
         self._ctx = Ctx(self.view, Controller(self.style, self.rng), self.style, self.rng)
         if self.perturb is not None and self._miss_rng is not None:
             self._ctx.miss, self._ctx.miss_rng = self.perturb.miss, self._miss_rng
+        if self.perturb is not None and self._drop_miss_rng is not None:
+            self._ctx.drop_miss = self.perturb.drop_miss
+            self._ctx.drop_miss_rng = self._drop_miss_rng
         self._ctx.sync()
         self._program = self._solve(self._ctx)
         self.phase, self.done, self._hold = PHASES[0], False, None

@@ -21,9 +21,15 @@ from robolearn.experts.view import FINGER_DEPTH
 from robolearn.tasks.world import TABLE_Z
 
 DROP_CLEARANCE = 0.01  # a dropped object's bottom is let go this high over the rim (m)
+DROP_TOL = 0.006  # m: how near over the opening a drop is let go (a jam is pushed in)
 PRESS_DEPTH = 0.05  # push a jammed object down by up to this much (m) ...
 PRESS_CLEARANCE = 0.025  # ... with the fingers closed this high over it first
 PRESS_CLOSE_STEPS = 10
+PRESS_PAST = 0.004  # m the object is pushed on down once it counts as in
+# A deliberate drop miss (recovery demos, Perturbation.drop_miss) lets go this far (m, uniform,
+# any direction) beside the aligned drop point: the object lands on the rim and jams; a
+# policy's drops that jammed were let go 3-13 mm off (goal's cube into the mug).
+DROP_MISS_OFFSET = (0.006, 0.012)
 STEADY_STEPS, STEADY_SPIN = 25, 0.05  # wait at most this long for a swing to calm (rad/s)
 LEVEL_TOL = 0.02  # sin of the lean of a held object that level_held leaves as it is
 LEVEL_MIN_COS = 0.8  # ... and of the tilt beyond which the object is not upright in the hand
@@ -58,7 +64,11 @@ def _bottom_offset(ctx: Ctx, name: str) -> np.ndarray:
 @SKILLS.register("place")
 def place(ctx: Ctx, name: str, goal: PlaceGoal) -> Motion:
     """Carry the held object ``name`` over ``goal``, lower it (or, over a snug opening, let
-    it drop from just over the rim and push it in if it jams), let go and back off."""
+    it drop from just over the rim and push it in if it jams), let go and back off.
+
+    With ``ctx.drop_miss`` a drop may be let go beside the opening on purpose
+    (``ctx.deliberate`` from the aligned hover until it is let go): the push that follows is
+    the recovery a learned policy needs after a drop of its own jams."""
     view, style = ctx.view, ctx.style
     if ctx.held != name:
         return False
@@ -89,18 +99,25 @@ def place(ctx: Ctx, name: str, goal: PlaceGoal) -> Motion:
         if not goal.tilt and level_held(ctx, name):  # a leaning object catches the rim
             yield from move(ctx, over(hover), "transport", tol=0.01, rot_tol=0.04, max_steps=25)
         yield from steady(ctx, name, over(hover), "transport")
-        yield from move(ctx, over(hover), "transport", tol=0.002, max_steps=40, speed=0.3)
+        tol = DROP_TOL if goal.drop else 0.002
+        yield from move(ctx, over(hover), "transport", tol=tol, max_steps=40, speed=0.3)
     if not _still_held(ctx, name):
         return False
     if goal.drop and goal.rim_z is not None:
         drop = over(goal.rim_z + DROP_CLEARANCE - goal.support_z)
-        yield from move(ctx, drop, "place", tol=0.003, max_steps=30, speed=0.3)
+        miss = _drop_miss_offset(ctx)
+        if miss is not None:
+            ctx.deliberate = True
+            drop = _shifted(drop, miss)
+        tol = DROP_TOL if miss is None else 0.003  # a deliberate miss lands where it aims
+        yield from move(ctx, drop, "place", tol=tol, max_steps=30, speed=0.3)
         yield from steady(ctx, name, drop, "place")
     else:
         yield from _lower(ctx, name, over(style.release_height), goal.precise)
     ctx.grip = GRIP_OPEN
     yield from wait(ctx, 6, "release")
     ctx.held = None
+    ctx.deliberate = False
     if goal.drop and goal.inside is not None and not goal.inside():
         yield from press(ctx, name, goal.inside)
     up = view.eef_pos + np.array([0.0, 0.0, 0.08])
@@ -114,9 +131,24 @@ def place(ctx: Ctx, name: str, goal: PlaceGoal) -> Motion:
     return True
 
 
+def _drop_miss_offset(ctx: Ctx) -> np.ndarray | None:
+    """A deliberate drop miss's horizontal offset (DROP_MISS_OFFSET, any direction), or None
+    when this drop is not to miss (drawn from ``ctx.drop_miss_rng``)."""
+    rng = ctx.drop_miss_rng
+    if ctx.drop_miss <= 0 or rng is None or not rng.random() < ctx.drop_miss:
+        return None
+    angle, dist = rng.uniform(0.0, 2.0 * math.pi), rng.uniform(*DROP_MISS_OFFSET)
+    return np.array([dist * math.cos(angle), dist * math.sin(angle), 0.0])
+
+
+def _shifted(target: Callable[[], np.ndarray], offset: np.ndarray) -> Callable[[], np.ndarray]:
+    return lambda: target() + offset
+
+
 def press(ctx: Ctx, name: str, inside: Callable[[], bool]) -> Motion:
     """Push a dropped object that jammed in a snug opening down with the closed fingers (the
-    hand as it is), until it is ``inside()``."""
+    hand as it is) until it is ``inside()`` and PRESS_PAST further down: a push that stops on
+    the threshold teaches a policy to stop a hair short of it."""
     view = ctx.view
 
     def on_top(depth: float) -> Callable[[], np.ndarray]:
@@ -129,7 +161,15 @@ def press(ctx: Ctx, name: str, inside: Callable[[], bool]) -> Motion:
     yield from move(ctx, on_top(-PRESS_CLEARANCE), "push", tol=0.006, max_steps=25, speed=0.5)
     ctx.grip = GRIP_CLOSE  # clear of it: the fingers close on nothing
     yield from wait(ctx, PRESS_CLOSE_STEPS, "push")
-    yield from move(ctx, on_top(PRESS_DEPTH), "push", max_steps=30, speed=0.5, until=inside)
+    sunk: list[float] = []  # the object's height when it first counted as in
+
+    def deep() -> bool:
+        z = float(view.obj_box(name).center[2])
+        if not sunk and inside():
+            sunk.append(z)
+        return bool(sunk) and z <= sunk[0] - PRESS_PAST
+
+    yield from move(ctx, on_top(PRESS_DEPTH), "push", max_steps=30, speed=0.5, until=deep)
     ctx.grip = GRIP_OPEN
     return inside()
 

@@ -88,6 +88,9 @@ class Ctx:
     # mistake is acted out, ``deliberate`` is True (those steps are not to be learned from).
     miss: float = 0.0
     miss_rng: np.random.Generator | None = None
+    # ... and that a drop into a snug opening is let go beside it on purpose (placing.place)
+    drop_miss: float = 0.0
+    drop_miss_rng: np.random.Generator | None = None
     deliberate: bool = False
     _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _last_target: np.ndarray | None = None

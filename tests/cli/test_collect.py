@@ -201,6 +201,11 @@ def test_files_from_before_dart_count_as_clean(tmp_path):
     check_collected(path, {"perturb": 0.0, "perturb_rho": 0.9, "perturb_scope": "all"})
     with pytest.raises(DataError, match=r"perturb=0\.0, this run asks for perturb=0\.2"):
         check_collected(path, {"perturb": 0.2, "perturb_rho": 0.9, "perturb_scope": "all"})
+    # nor do they hold deliberate drop misses (recovery demos of snug drops)
+    with pytest.raises(
+        DataError, match=r"perturb=0\.0, this run asks for perturb=0\.0, drop_miss=0\.5;"
+    ):
+        check_collected(path, {"perturb": 0.0, "drop_miss": 0.5})
 
 
 def test_recovery_collection_stores_the_action_mask_and_checks_the_setting(tmp_path, capsys):

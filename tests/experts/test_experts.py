@@ -33,6 +33,8 @@ EPISODES = 2
 EXPERT_SEED = 1000
 PICK_PLACE = "spatial/bowl-left-of-plate-to-plate-v1"
 DRAWER = "goal/open-cabinet-drawer-v1"
+SNUG_DROP = "goal/in-cube-mug-v1"  # the cube is let go just over the mug's rim
+KNOB = "goal/turnedon-stove-knob-v1"
 
 
 @pytest.fixture
@@ -206,16 +208,105 @@ def test_misses_change_nothing_but_the_picks(env_of):
     np.testing.assert_array_equal(plain, missing)
 
 
+def test_the_fingers_come_down_clear_of_a_knobs_lever_and_knob(env_of):
+    # experts version 6: down beside the knob (4.5 cm from its pivot, 1.3 rad behind the
+    # lever), then across to the lever at its height; version 4 came down 2 cm from the
+    # lever's tip, where a policy's fingers a centimetre off landed on it
+    from robolearn.experts.view import SceneView
+
+    env = env_of(KNOB)
+    view = SceneView(env.unwrapped)
+    expert = make_expert(env, np.random.default_rng(3))
+    obs, info = env.reset(seed=0)
+    expert.reset()
+    part = "stove_1.knob"
+    anchor = view.hinge(part)[0]
+    lever_z = float(view.handle_pos(part)[2])
+    low = None  # where the hand first gets within 1.5 cm of the lever's height
+    for _ in range(env.unwrapped.task.horizon):
+        action = expert.act(obs)
+        eef, tip = view.eef_pos, view.handle_pos(part)
+        if low is None and eef[2] < lever_z + 0.015:
+            low = (expert.phase, eef.copy(), tip.copy())
+        obs, _, _, _, info = env.step(action)
+        if info["is_success"]:
+            break
+    assert info["is_success"]
+    phase, eef, tip = low
+    assert phase == "reach"  # still on the way, not pushing yet
+    assert np.linalg.norm(eef[:2] - anchor[:2]) > 0.04  # beside the knob's body
+    assert np.linalg.norm(eef[:2] - tip[:2]) > 0.035  # and well clear of the lever
+
+
+def test_a_deliberate_drop_miss_jams_is_masked_and_pushed_in(env_of):
+    from robolearn.data.collect import skills_from_phases
+    from robolearn.experts import Perturbation
+    from robolearn.experts.placing import DROP_TOL
+    from robolearn.experts.view import SceneView
+
+    env = env_of(SNUG_DROP)
+    view = SceneView(env.unwrapped)
+
+    def drop(perturb, seed):
+        expert = make_expert(env, np.random.default_rng(seed), perturb)
+        obs, info = env.reset(seed=0)
+        expert.reset()
+        learn, phases, off, sunk, held = [], [], [], [], 0
+        for _ in range(env.unwrapped.task.horizon):
+            action = expert.act(obs)
+            learn.append(expert.learn)
+            phases.append(expert.phase)
+            rel = view.obj_pos("cube_1") - view.obj_pos("mug_1")
+            off.append(float(np.linalg.norm(rel[:2])))
+            obs, _, _, _, info = env.step(action)
+            held = held + 1 if info["is_success"] else 0
+            if held:  # the cube's height over the mug from the step it first counts as in
+                sunk.append(float((view.obj_pos("cube_1") - view.obj_pos("mug_1"))[2]))
+            if held >= 10 or (held and phases[-1] != "push"):  # as the collector stops
+                break
+        return info["is_success"], np.array(learn), phases, np.array(off), sunk
+
+    clean_ok, clean_learn, clean_phases, clean_off, _ = drop(None, 5)
+    assert clean_ok and clean_learn.all()
+    assert clean_off[clean_phases.index("release")] < DROP_TOL + 0.001  # over the opening
+    push_steps = []
+    for seed in (5, 6):  # offsets of 6-12 mm: a cube let go 6 mm off may still fall in
+        ok, learn, phases, off, sunk = drop(Perturbation(drop_miss=1.0), seed)
+        assert ok  # in by itself or pushed in
+        masked = np.flatnonzero(~learn)
+        assert masked.size > 5 and np.all(np.diff(masked) == 1)  # one contiguous miss
+        assert {phases[i] for i in masked} == {"place", "release"}  # side-step, drop, let go
+        assert off[phases.index("release")] > 0.003  # let go beside the opening
+        assert learn[masked[-1] + 1 :].all()  # what follows is learned from
+        pushed = [e - s for name, s, e in skills_from_phases(phases) if name == "push"]
+        if pushed and pushed[0] > 15:  # it jammed and was pushed: on past the threshold,
+            assert len(sunk) == 10 and phases[-1] == "push"  # not stopping on it
+            assert min(sunk) < sunk[0] - 0.0005
+        push_steps += pushed
+    assert max(push_steps) > 15  # at least one jammed on the rim and was pushed down
+
+
+def test_drop_misses_change_nothing_without_a_snug_drop(env_of):
+    from robolearn.experts import Perturbation
+
+    env = env_of(PICK_PLACE)  # a bowl set on a plate: lowered, not dropped
+    plain = episode(env, 0, expert_seed=7)["actions"]
+    expert = make_expert(env, np.random.default_rng(7), Perturbation(drop_miss=1.0))
+    missing = run_episode(env, expert, reset_kwargs={"seed": 0})["actions"]
+    np.testing.assert_array_equal(plain, missing)
+
+
 @pytest.mark.parametrize("miss", [-0.1, 1.5, float("nan")])
-def test_bad_miss_probability_is_refused(miss):
+@pytest.mark.parametrize("key", ["miss", "drop_miss"])
+def test_bad_miss_probability_is_refused(miss, key):
     from robolearn.data.collect import CollectSettings
     from robolearn.errors import ConfigError
     from robolearn.experts import Perturbation
 
-    with pytest.raises(ValueError, match="miss"):
-        Perturbation(miss=miss)
-    with pytest.raises(ConfigError, match="miss"):
-        CollectSettings(miss=miss)
+    with pytest.raises(ValueError, match=f"perturbation {key} must be a probability"):
+        Perturbation(**{key: miss})
+    with pytest.raises(ConfigError, match=key):
+        CollectSettings(**{key: miss})
 
 
 @pytest.mark.parametrize(("std", "rho"), [(-0.1, 0.9), (float("nan"), 0.9), (0.1, 1.0)])

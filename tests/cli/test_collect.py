@@ -155,9 +155,14 @@ def test_dart_collection_stores_clean_labels_and_training_checks_the_setting(tmp
         perturb_rho=0.9,
         perturb_scope="all",
         miss=0.0,
+        drop_miss=0.0,
         action_key="expert_actions",
     )
     assert ensure_demos([TASK], data, ["eef_pos"]) == [task_path(tmp_path, TASK)]
+    data.drop_miss = 0.5  # nor for a run that asks for drop recovery demos
+    with pytest.raises(DataError, match=r"this run asks for perturb=0\.1 .*drop_miss=0\.5"):
+        ensure_demos([TASK], data, ["eef_pos"])
+    data.drop_miss = 0.0
     data.perturb = 0.0  # reusing DART demos for a plain run (or the reverse) is refused
     with pytest.raises(DataError, match=r"perturb=0\.1 \(rho 0\.9, scope all\).*perturb=0\.0"):
         ensure_demos([TASK], data, ["eef_pos"])

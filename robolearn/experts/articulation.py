@@ -149,10 +149,11 @@ def turn(ctx: Ctx, part: str, target: float) -> Motion:
         return np.array([anchor[0] + r * math.cos(theta), anchor[1] + r * math.sin(theta), height])
 
     spin = sign * float(axis[2])  # world-z direction the lever tip moves in
-    start = at(angle() - spin * KNOB_START)
-    behind = at(angle() - spin * KNOB_DESCENT, KNOB_DESCENT_RADIUS)
+    lever = angle()
+    start = at(lever - spin * KNOB_START)
+    behind = at(lever - spin * KNOB_DESCENT, KNOB_DESCENT_RADIUS)
     ctx.grip = GRIP_CLOSE
-    ctx.aim(angle() - spin * KNOB_START)
+    ctx.aim(lever - spin * KNOB_START)
     yield from transit(ctx, behind + UP * style.approach_height, "reach", tol=0.02)
     yield from move(ctx, behind, "reach", tol=0.006, rot_tol=0.08, max_steps=50, speed=0.5)
     yield from move(ctx, start, "reach", tol=0.006, rot_tol=0.08, max_steps=30, speed=0.5)

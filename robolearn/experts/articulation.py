@@ -25,6 +25,11 @@ STALL_MARGIN = 0.15  # ... when this far past the predicate's threshold
 # lever's height (coming down at the start, a policy's fingers a centimetre off landed on the
 # lever; coming down on the push's circle, 1 cm short of it, on the knob's body).
 KNOB_START, KNOB_DESCENT, KNOB_DESCENT_RADIUS = 0.75, 1.3, 0.045
+# The push ends once the knob's fraction is KNOB_PAST beyond its predicate's threshold (the
+# observation carries the fraction): the lever slips off the fingers at 0.61-0.67 of its range,
+# short of the 0.8 aimed at, and pushing on there until the stuck timer fired held the hand
+# still for 11-15 steps, a wait a policy repeats for good (long's stove-first tasks).
+KNOB_PAST = 0.08
 
 
 def _grasp_handle(ctx: Ctx, part: str) -> Motion:
@@ -161,8 +166,13 @@ def turn(ctx: Ctx, part: str, target: float) -> Motion:
     def lead() -> np.ndarray:
         return at(angle() + spin * 0.45)
 
-    ok = yield from move(
-        ctx, lead, "turn", max_steps=80, speed=0.5, until=_reached(ctx, part, target, sign)
-    )
+    _, art = view.articulation(part)
+    past = art.on_threshold + KNOB_PAST if sign > 0 else art.off_threshold - KNOB_PAST
+    reached = _reached(ctx, part, target, sign)
+
+    def done() -> bool:
+        return sign * (view.joint_fraction(part) - past) >= 0.0 or reached()
+
+    ok = yield from move(ctx, lead, "turn", max_steps=80, speed=0.5, until=done)
     yield from move(ctx, view.eef_pos + UP * 0.08, "retreat", tol=0.02, max_steps=25)
     return ok

@@ -238,6 +238,40 @@ def test_the_fingers_come_down_clear_of_a_knobs_lever_and_knob(env_of):
     assert np.linalg.norm(eef[:2] - tip[:2]) > 0.035  # and well clear of the lever
 
 
+def test_a_knobs_push_ends_past_its_threshold_and_the_hand_rises(env_of):
+    # experts version 7: the push stops once the knob's fraction (in the observation) is
+    # KNOB_PAST beyond its TurnedOn threshold; version 6 pushed on against the lever it had
+    # slipped off until the stuck timer fired, the hand still for 11-15 steps
+    from robolearn.experts.articulation import KNOB_PAST
+    from robolearn.experts.view import SceneView
+
+    env = env_of(KNOB)
+    view = SceneView(env.unwrapped)
+    part = "stove_1.knob"
+    _, art = view.articulation(part)
+    expert = make_expert(env, np.random.default_rng(5))
+    obs, info = env.reset(seed=1)
+    expert.reset()
+    phases, fractions, eefs = [], [], []
+    for _ in range(env.unwrapped.task.horizon):
+        fractions.append(view.joint_fraction(part))
+        eefs.append(view.eef_pos.copy())
+        action = expert.act(obs)
+        phases.append(expert.phase)
+        obs, _, _, _, info = env.step(action)
+        if "turn" in phases and phases[-1] != "turn" and len(phases) - phases.index("turn") > 30:
+            break
+    turn = [i for i, p in enumerate(phases) if p == "turn"]
+    assert turn and turn == list(range(turn[0], turn[-1] + 1))
+    end = turn[-1] + 1  # the first step after the push
+    assert phases[end] == "retreat"
+    assert fractions[end] >= art.on_threshold + KNOB_PAST  # ended on the state ...
+    assert fractions[end - 1] < art.on_threshold + KNOB_PAST  # ... the step it got there
+    assert eefs[end + 8][2] - eefs[end][2] > 0.03  # the hand rises at once
+    assert min(fractions[end:]) > art.on_threshold  # and the knob stays on
+    assert info["is_success"]
+
+
 def test_a_deliberate_drop_miss_jams_is_masked_and_pushed_in(env_of):
     from robolearn.data.collect import skills_from_phases
     from robolearn.experts import Perturbation

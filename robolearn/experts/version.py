@@ -33,6 +33,6 @@
 #    0.61-0.67, and the hand stood still against it 11-15 steps before rising, a wait that
 #    long's stove-first policies repeated to the end of the episode). The knob coasts on to
 #    0.67-0.82. Version 5 ended the push at 0.05 past with version 4's descent onto the lever;
-#    this one keeps version 6's descent beside it. Changes the stove-knob tasks only: goal's
-#    turnedon-stove-knob, long's three stove tasks, pretrain's knob tasks.
+#    this one keeps version 6's descent beside it. Changes goal's turnedon-stove-knob and
+#    long's three stove tasks only (pretrain's turnedoff-stove-knob pushes to its old target).
 EXPERT_VERSION = 7

@@ -78,17 +78,26 @@ def _take_handle(ctx: Ctx, part: str, target: float) -> Generator[Step, None, tu
     return sign, "open" if sign > 0 else "close"
 
 
-def _reached(ctx: Ctx, part: str, target: float, sign: float) -> Callable[[], bool]:
+def _reached(
+    ctx: Ctx, part: str, target: float, sign: float, past: float | None = None
+) -> Callable[[], bool]:
     """Whether the joint of ``part`` got to ``target``, or got well past its predicate's
-    threshold and stopped there (a drawer blocked by a fixture in front of it)."""
+    threshold and stopped there (a drawer blocked by a fixture in front of it), or, with
+    ``past``, got that far beyond the threshold at all (a knob's push)."""
     _, art = ctx.view.articulation(part)
-    enough = art.on_threshold + STALL_MARGIN if sign > 0 else art.off_threshold - STALL_MARGIN
+
+    def beyond(margin: float) -> float:  # the threshold moved ``margin`` further along
+        return art.on_threshold + margin if sign > 0 else art.off_threshold - margin
+
+    enough = beyond(STALL_MARGIN)
     history: list[float] = []
 
     def check() -> bool:
         frac = ctx.view.joint_fraction(part)
         history.append(frac)
         if sign * (frac - target) >= 0.0:
+            return True
+        if past is not None and sign * (frac - beyond(past)) >= 0.0:
             return True
         stalled = len(history) > STALL_STEPS and abs(frac - history[-STALL_STEPS]) < STALL_MOVE
         return stalled and sign * (frac - enough) >= 0.0
@@ -166,13 +175,7 @@ def turn(ctx: Ctx, part: str, target: float) -> Motion:
     def lead() -> np.ndarray:
         return at(angle() + spin * 0.45)
 
-    _, art = view.articulation(part)
-    past = art.on_threshold + KNOB_PAST if sign > 0 else art.off_threshold - KNOB_PAST
-    reached = _reached(ctx, part, target, sign)
-
-    def done() -> bool:
-        return sign * (view.joint_fraction(part) - past) >= 0.0 or reached()
-
+    done = _reached(ctx, part, target, sign, past=KNOB_PAST)
     ok = yield from move(ctx, lead, "turn", max_steps=80, speed=0.5, until=done)
     yield from move(ctx, view.eef_pos + UP * 0.08, "retreat", tol=0.02, max_steps=25)
     return ok

@@ -46,10 +46,14 @@ class EWCConfig(LearnerConfig):
 @dataclass
 class PackNetConfig(LearnerConfig):
     """PackNet: after each task prune ``prune`` of its free weights by magnitude (per
-    tensor), fine-tune the kept ones ``finetune_epochs``, freeze them; test with the task id."""
+    tensor), fine-tune the kept ones ``finetune_epochs``, freeze them; test with the task id.
+    ``allocation="equal"`` replaces the fixed ratio: the task at position ``k`` of ``K`` keeps
+    ``1 / (K - k)`` of the free weights, so every task ends up owning ``1 / K`` of each tensor
+    (with ``prune`` 0.75 the task at position ``k`` owns ``0.25 * 0.75^k``)."""
 
     name: str = "packnet"
     prune: float = 0.75
+    allocation: str = "prune"  # prune (keep 1 - prune of the free weights) | equal
     finetune_epochs: int = 50  # LIBERO's post-prune epochs
 
 

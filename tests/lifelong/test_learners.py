@@ -135,6 +135,27 @@ def test_packnet_leaves_earlier_tasks_outputs_exactly_unchanged(demos, tmp_path)
     assert not torch.equal(probe_outputs(pack.policy), after)  # and task 1's view differs
 
 
+def test_packnet_equal_allocation_gives_every_task_an_equal_share(demos, tmp_path):
+    """Two tasks: the first keeps 1/2 of every weight tensor, the last keeps all it trained
+    (with prune 0.75 the first would keep 1/4); earlier outputs still never change."""
+    cfg = tiny(demos, "packnet", "lifelong.finetune_epochs=1", "lifelong.allocation=equal")
+    first = LifelongRun(cfg, tmp_path, ProbeEvaluator())
+    first.run(max_epochs=EPOCHS + 1)
+    pack = first.learner
+    assert pack.finished == 0 and [pack.keep_fraction(k) for k in (0, 1)] == [0.5, 1.0]
+    assert 0.49 < pack.free_fraction() < 0.51
+    for name, owner in pack.owner.items():  # the share holds per tensor, not just overall
+        assert abs(float((owner == 0).float().mean()) - 0.5) < 0.01, name
+    with pack.view(0) as p:
+        before = probe_outputs(p)
+    second = LifelongRun(cfg, tmp_path, ProbeEvaluator())
+    second.run()
+    pack = second.learner
+    assert pack.finished == 1 and pack.free_fraction() == 0.0
+    with pack.view(0) as p:
+        assert torch.equal(probe_outputs(p), before)
+
+
 def test_a_crashed_run_resumes_to_the_same_result_bit_for_bit(demos, tmp_path):
     from safetensors.torch import load_file
 
@@ -177,6 +198,8 @@ def test_bad_input_fails_with_typed_errors_naming_the_key(demos, tmp_path):
         LifelongRun(tiny(demos, "seql", "protocol.select_by=test_success"), tmp_path)
     with pytest.raises(ConfigError, match="permutation"):
         LifelongRun(tiny(demos, "seql", f"ordering.tasks=[{TASKS[1]},{TASKS[0]}]"), tmp_path)
+    with pytest.raises(ConfigError, match=r"packnet\.allocation .*'evenly'"):
+        LifelongRun(tiny(demos, "packnet", "lifelong.allocation=evenly"), tmp_path)
     with pytest.raises(DataError, match=r"data\.valid_split='heldout'"):
         run_lifelong(
             tiny(demos, "seql", "data.valid_split=heldout"),

@@ -3,7 +3,9 @@
 Every weight tensor (``ndim >= 2``: linear and embedding weights) carries an *owner* map: the
 task that owns each entry, or ``FREE``. Task ``k`` trains only the free entries; the entries
 of earlier tasks are frozen. After training, ``prune`` of the entries task ``k`` trained are
-released by magnitude (per tensor) and zeroed, the rest become task ``k``'s, and a short
+released by magnitude (per tensor) and zeroed (with ``allocation="equal"``: all but
+``1 / (K - k)`` of them, ``K`` tasks in the ordering, so each task keeps an equal share of
+every tensor), the rest become task ``k``'s, and a short
 fine-tune phase trains only those. 1-D parameters (biases, norm scales) are trained on the
 first task and frozen afterwards. Evaluating task ``j`` uses only the entries owned by tasks
 ``<= j`` (the task id selects the weights), so earlier tasks' outputs never change: frozen
@@ -37,6 +39,11 @@ class PackNet(Learner):
         super().__init__(cfg, ctx)
         if not 0.0 <= cfg.prune < 1.0:
             raise ConfigError(f"packnet.prune must be in [0, 1), got {cfg.prune}")
+        if cfg.allocation not in ("prune", "equal"):
+            raise ConfigError(
+                f"packnet.allocation must be 'prune' (keep 1 - prune of the free weights per "
+                f"task) or 'equal' (every task an equal share), got {cfg.allocation!r}"
+            )
         if cfg.finetune_epochs < 0:
             raise ConfigError(f"packnet.finetune_epochs must be >= 0, got {cfg.finetune_epochs}")
         self.finetune_epochs = cfg.finetune_epochs
@@ -71,16 +78,24 @@ class PackNet(Learner):
         for name, p in self.policy.named_parameters():
             p.copy_(torch.where(self._mask[name], p, self._frozen[name]))
 
+    def keep_fraction(self, k: int) -> float:
+        """The fraction of the free entries task ``k`` keeps after training."""
+        if self.cfg.allocation == "equal":
+            return 1.0 / max(1, len(self.ctx.tasks) - k)
+        return 1.0 - self.cfg.prune
+
     @torch.no_grad()
     def before_finetune(self, k: int) -> None:
-        """Keep the largest ``1 - prune`` of the entries task ``k`` trained; zero the rest."""
+        """Keep the largest ``keep_fraction(k)`` of the entries task ``k`` trained; zero the
+        rest."""
         kept = total = 0
+        keep = self.keep_fraction(k)
         params = dict(self.policy.named_parameters())
         for name, owner in self.owner.items():
             p = params[name]
             free = (owner == FREE).flatten()
             idx = torch.nonzero(free).flatten()
-            n_keep = round(len(idx) * (1.0 - self.cfg.prune))
+            n_keep = round(len(idx) * keep)
             flat_owner, flat_p = owner.view(-1), p.view(-1)
             if n_keep > 0:
                 order = torch.argsort(flat_p[idx].abs(), descending=True, stable=True)

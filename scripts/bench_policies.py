@@ -20,6 +20,8 @@
    train overrides to every run, whose rows get ``-<tag>``; takeover demos (README
    "Takeover demonstrations") join with ``--set 'data.extra_roots=[demos/lowdim_takeover]'
    --tag takeover`` after ``robolearn collect ... takeover=<a run's checkpoints/best>``.
+   ``--suites goal --ensemble RUN_A RUN_B RUN_C --tag NAME`` evaluates finished runs' best
+   checkpoints as one policy (robolearn.policies.ensemble), row ``bc_mlp-<suite>-<NAME>``.
 2. With ``--image``: ``bc_transformer`` (LIBERO's ResNet-T) on agentview + wrist RGB at a small
    size on this CPU (``--image-size``, narrow ResNet), on ``--image-suite``; demos are
    collected with cameras into ``demos/image<size>``.
@@ -83,6 +85,64 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
         "expert_version": EXPERT_VERSION,  # of the demos (the pipeline refuses other versions)
         "task_version": task_version(cfg.suite),
     }
+
+
+def run_ensemble(name: str, suite: str, members: list[str], episodes: int) -> dict[str, Any]:
+    """Evaluate the best checkpoints of finished runs ``members`` as one policy (the mean of
+    their actions, a majority vote on the gripper: robolearn.policies.ensemble) with the
+    settings of the runs' own evaluation; the row sums the members' training."""
+    from robolearn.config import compose
+    from robolearn.evaluation.config import EvalConfig
+    from robolearn.evaluation.evaluate import evaluate
+    from robolearn.experts.base import EXPERT_VERSION
+    from robolearn.policies.ensemble import load_ensemble
+    from robolearn.training.pipeline import task_ids_of
+
+    runs = ROOT / "outputs" / "bench_policies"
+    folders = [runs / m / "checkpoints" / "best" for m in members]
+    start = time.perf_counter()
+    policy = load_ensemble(folders)
+    cfg = compose("train", [f"suite={suite}", f"eval.episodes_per_task={episodes}",
+                            "eval.videos_per_task=1"])  # fmt: skip
+    eval_cfg = EvalConfig(**compose_eval(cfg))
+    result = evaluate(policy, task_ids_of(cfg), eval_cfg, runs / name / "eval", progress=True)
+    update_s = data_s = 0.0
+    for m in members:
+        u, d = logged_train_seconds(runs / m / "metrics.jsonl")
+        update_s, data_s = update_s + u, data_s + d
+    per_task = result.per_task()
+    return {
+        "overrides": [f"ensemble of {', '.join(members)}"],
+        "members": members,
+        "success": result.success,
+        "success_at_end": result.success_at_end,
+        "per_task": {t: r["success"] for t, r in per_task.items()},
+        "progress": result.progress,
+        "per_task_progress": {t: r["progress"] for t, r in per_task.items()},
+        "train_steps": sum(train_steps(runs / m / "metrics.jsonl") for m in members),
+        "resumed_from": 0,
+        "train_update_s": round(update_s, 1),
+        "train_data_s": round(data_s, 1),
+        "eval_s": round(result.seconds, 1),
+        "wall_s": round(time.perf_counter() - start, 1),
+        "checkpoint": [str(f) for f in folders],
+        "expert_version": EXPERT_VERSION,
+        "task_version": task_version(suite),
+    }
+
+
+def compose_eval(cfg: Any) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    container = OmegaConf.to_container(cfg.eval, resolve=True)
+    assert isinstance(container, dict)
+    return {str(k): v for k, v in container.items()}
+
+
+def train_steps(metrics: Path) -> int:
+    """The last logged training step of a run's metrics.jsonl."""
+    steps = [json.loads(line).get("step", 0) for line in metrics.read_text().splitlines()]
+    return int(max(steps, default=0))
 
 
 def task_version(suite: str) -> int:
@@ -178,6 +238,10 @@ def main() -> None:
         help="extra train overrides (e.g. policy.lang_whiten=true); needs --tag",
     )  # fmt: skip
     parser.add_argument("--tag", default=None, help="row suffix for the --set overrides")
+    parser.add_argument(
+        "--ensemble", nargs="*", default=[], metavar="RUN",
+        help="evaluate these finished runs' best checkpoints as one policy (row --tag)",
+    )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=20)
     parser.add_argument("--image", action="store_true", help="also run bc_transformer on images")
     parser.add_argument("--image-suite", default="object")
@@ -189,7 +253,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.dart_scope != "all" and not args.dart:
         parser.error("--dart-scope needs --dart STD")
-    if bool(args.set) != bool(args.tag):
+    if args.ensemble:
+        if not args.tag or args.set or len(args.suites) != 1:
+            parser.error("--ensemble RUN ... needs --tag (the row's name), one --suites, no --set")
+    elif bool(args.set) != bool(args.tag):
         parser.error("--set and --tag go together (the tag names the rows of the overrides)")
     import torch
 
@@ -210,6 +277,15 @@ def main() -> None:
         earlier = json.loads(args.out.read_text())
         if earlier.get("episodes") == args.episodes:
             report["runs"].update(earlier.get("runs", {}))
+    if args.ensemble:
+        suite, name = args.suites[0], f"bc_mlp-{args.suites[0]}-{args.tag}"
+        report["runs"][name] = {
+            "suite": suite,
+            **run_ensemble(name, suite, args.ensemble, args.episodes),
+        }
+        write(report, args.out)
+        print(markdown(report))
+        return
     for suite in args.suites:
         # a non-default step count is its own run (and row), beside the default's
         name = f"bc_mlp-{suite}" + (f"-{args.steps // 1000}k" if args.steps else "")

@@ -1,4 +1,7 @@
-"""``robolearn eval checkpoint=<run>/checkpoints/best suite=object``: table, videos, eval_info."""
+"""``robolearn eval checkpoint=<run>/checkpoints/best suite=object``: table, videos, eval_info.
+
+``'ensemble=[<run B>,<run C>]'`` evaluates the checkpoints together as one policy
+(:mod:`robolearn.policies.ensemble`)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,20 @@ def resolve_checkpoint(path: str) -> Path:
     return folder  # load_policy raises the typed error naming what is missing
 
 
+def load_checkpoints(cfg: Any) -> Any:
+    """``cfg.checkpoint`` as a policy, or with ``cfg.ensemble`` the ensemble of all of them."""
+    from robolearn.policies.io import load_policy
+    from robolearn.training.fit import resolve_device
+
+    device = resolve_device(cfg.device)
+    if not cfg.ensemble:
+        return load_policy(resolve_checkpoint(cfg.checkpoint), device)
+    from robolearn.policies.ensemble import load_ensemble
+
+    folders = [resolve_checkpoint(p) for p in [cfg.checkpoint, *cfg.ensemble]]
+    return load_ensemble(folders, device, cfg.ensemble_reduce)
+
+
 def run(cfg: Any) -> int:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import OmegaConf
@@ -23,12 +40,10 @@ def run(cfg: Any) -> int:
     from robolearn.evaluation.evaluate import evaluate
     from robolearn.logging.config import LoggerConfig
     from robolearn.logging.loggers import make_logger
-    from robolearn.policies.io import load_policy
-    from robolearn.training.fit import resolve_device
     from robolearn.training.pipeline import task_ids_of
 
     out = Path(HydraConfig.get().runtime.output_dir)
-    policy = load_policy(resolve_checkpoint(cfg.checkpoint), resolve_device(cfg.device))
+    policy = load_checkpoints(cfg)
     container = OmegaConf.to_container(cfg, resolve=True)
     policy.configure_rollout(container["rollout"])
     logger = make_logger(LoggerConfig(**container["logger"]), out, container)

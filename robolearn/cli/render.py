@@ -10,14 +10,12 @@ from typing import Any
 def run(cfg: Any) -> int:
     import imageio.v3 as iio
 
-    from robolearn.cli.eval import resolve_checkpoint
+    from robolearn.cli.eval import load_checkpoints
     from robolearn.evaluation.config import EvalConfig
     from robolearn.evaluation.evaluate import evaluate
     from robolearn.evaluation.video import grid_frames, write_video
-    from robolearn.policies.io import load_policy
-    from robolearn.training.fit import resolve_device
 
-    policy = load_policy(resolve_checkpoint(cfg.checkpoint), resolve_device(cfg.device))
+    policy = load_checkpoints(cfg)
     eval_cfg = EvalConfig(
         episodes_per_task=cfg.episodes, init_offset=cfg.init_state, max_steps=cfg.max_steps,
         num_envs=cfg.episodes, workers=0, videos_per_task=cfg.episodes, video_size=cfg.size,

@@ -120,6 +120,10 @@ class EvalCommandConfig:
     """``robolearn eval``: a checkpoint on a suite or task list -> table, videos, eval_info."""
 
     checkpoint: str = MISSING  # a checkpoint folder (<run>/checkpoints/best) or a run folder
+    # more checkpoints acting with it as one policy (robolearn.policies.ensemble): the mean
+    # (or median) of their actions, a majority vote on a binary gripper
+    ensemble: list[str] = field(default_factory=list)
+    ensemble_reduce: str = "mean"  # mean | median
     suite: str | None = "object"
     tasks: list[str] = field(default_factory=list)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -134,6 +138,8 @@ class RenderConfig:
     """``robolearn render``: a video of a checkpoint on one task."""
 
     checkpoint: str = MISSING
+    ensemble: list[str] = field(default_factory=list)  # as robolearn eval's
+    ensemble_reduce: str = "mean"
     task: str = MISSING
     out: str = "rollout.mp4"
     episodes: int = 1  # tiled side by side when > 1

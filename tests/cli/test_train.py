@@ -76,6 +76,13 @@ def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
     assert main(bad) == 2  # weights-shaping keys cannot change at rollout
     err = capsys.readouterr().err
     assert "cannot change ['hidden'] at rollout" in err and "execute" in err
+    both = [a.replace(str(out), str(tmp_path / "ens")) for a in args]
+    both.append(f"ensemble=[{run}/checkpoints/last]")  # two checkpoints acting as one
+    assert main(both) == 0
+    info = json.loads((tmp_path / "ens" / "eval_info.json").read_text())
+    assert info["summary"]["episodes"] == 1
+    assert main([*both[:-1], f"ensemble=[{tmp_path}/nothing]"]) == 2
+    assert f"{tmp_path}/nothing is not a policy checkpoint" in capsys.readouterr().err
     video = tmp_path / "r.mp4"
     args = [
         "render", f"checkpoint={run}/checkpoints/last", f"task={TASK}", f"out={video}",

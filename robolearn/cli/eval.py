@@ -20,14 +20,18 @@ def resolve_checkpoint(path: str) -> Path:
 
 def load_checkpoints(cfg: Any) -> Any:
     """``cfg.checkpoint`` as a policy, or with ``cfg.ensemble`` the ensemble of all of them."""
+    from robolearn.errors import ConfigError
+    from robolearn.policies.ensemble import REDUCTIONS, load_ensemble
     from robolearn.policies.io import load_policy
     from robolearn.training.fit import resolve_device
 
+    if cfg.ensemble_reduce not in REDUCTIONS:
+        raise ConfigError(
+            f"ensemble_reduce={cfg.ensemble_reduce!r}: choose one of {list(REDUCTIONS)}"
+        )
     device = resolve_device(cfg.device)
     if not cfg.ensemble:
         return load_policy(resolve_checkpoint(cfg.checkpoint), device)
-    from robolearn.policies.ensemble import load_ensemble
-
     folders = [resolve_checkpoint(p) for p in [cfg.checkpoint, *cfg.ensemble]]
     return load_ensemble(folders, device, cfg.ensemble_reduce)
 

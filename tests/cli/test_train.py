@@ -83,6 +83,8 @@ def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
     assert info["summary"]["episodes"] == 1
     assert main([*both[:-1], f"ensemble=[{tmp_path}/nothing]"]) == 2
     assert f"{tmp_path}/nothing is not a policy checkpoint" in capsys.readouterr().err
+    assert main([*both, "ensemble_reduce=max"]) == 2
+    assert "ensemble_reduce='max': choose one of ['mean', 'median']" in capsys.readouterr().err
     video = tmp_path / "r.mp4"
     args = [
         "render", f"checkpoint={run}/checkpoints/last", f"task={TASK}", f"out={video}",

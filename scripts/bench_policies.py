@@ -88,9 +88,10 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
 
 
 def run_ensemble(name: str, suite: str, members: list[str], episodes: int) -> dict[str, Any]:
-    """Evaluate the best checkpoints of finished runs ``members`` as one policy (the mean of
-    their actions, a majority vote on the gripper: robolearn.policies.ensemble) with the
-    settings of the runs' own evaluation; the row sums the members' training."""
+    """Evaluate the best checkpoints of finished runs ``members`` (of ``suite``) as one policy
+    (the mean of their actions, a majority vote on the gripper: robolearn.policies.ensemble)
+    with configs/train.yaml's evaluation settings and ``episodes`` per task, as the benchmark's
+    own runs are evaluated; the row sums the members' training."""
     from robolearn.config import compose
     from robolearn.evaluation.config import EvalConfig
     from robolearn.evaluation.evaluate import evaluate
@@ -99,7 +100,18 @@ def run_ensemble(name: str, suite: str, members: list[str], episodes: int) -> di
     from robolearn.training.pipeline import task_ids_of
 
     runs = ROOT / "outputs" / "bench_policies"
+    if (runs / name / "checkpoints").exists():
+        raise SystemExit(f"{runs / name} is a trained run's folder; choose another --tag")
     folders = [runs / m / "checkpoints" / "best" for m in members]
+    for folder in folders:  # the resolved train config is saved with every checkpoint
+        state = folder / "train_state.json"
+        if not state.is_file():
+            raise SystemExit(f"ensemble member {folder}: no {state.name}; is the run finished?")
+        trained_on = json.loads(state.read_text()).get("config", {}).get("suite")
+        if trained_on != suite:
+            raise SystemExit(
+                f"ensemble member {folder} was trained on {trained_on!r}, not {suite!r}"
+            )
     start = time.perf_counter()
     policy = load_ensemble(folders)
     cfg = compose("train", [f"suite={suite}", f"eval.episodes_per_task={episodes}",
@@ -239,7 +251,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--tag", default=None, help="row suffix for the --set overrides")
     parser.add_argument(
-        "--ensemble", nargs="*", default=[], metavar="RUN",
+        "--ensemble", nargs="+", default=[], metavar="RUN",
         help="evaluate these finished runs' best checkpoints as one policy (row --tag)",
     )  # fmt: skip
     parser.add_argument("--episodes", type=int, default=20)
@@ -256,6 +268,11 @@ def main() -> None:
     if args.ensemble:
         if not args.tag or args.set or len(args.suites) != 1:
             parser.error("--ensemble RUN ... needs --tag (the row's name), one --suites, no --set")
+        ignored = [flag for flag, value in [("--steps", args.steps), ("--dart", args.dart),
+                   ("--miss", args.miss), ("--drop-miss", args.drop_miss),
+                   ("--seed", args.seed), ("--image", args.image)] if value]  # fmt: skip
+        if ignored:
+            parser.error(f"--ensemble evaluates trained runs; {ignored} would be ignored")
     elif bool(args.set) != bool(args.tag):
         parser.error("--set and --tag go together (the tag names the rows of the overrides)")
     import torch

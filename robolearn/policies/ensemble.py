@@ -35,8 +35,11 @@ class PolicyEnsemble:
         if reduce not in REDUCTIONS:
             raise ConfigError(f"ensemble reduce={reduce!r}: choose one of {list(REDUCTIONS)}")
         names = list(names) or [f"member {i}" for i in range(len(members))]
+        if len(names) != len(members):
+            raise ConfigError(f"ensemble: {len(names)} names for {len(members)} members")
         first = members[0].spec.to_dict()
-        for name, member in zip(names[1:], members[1:]):
+        binary = bool(getattr(members[0].cfg, "binary_gripper", False))
+        for name, member in zip(names[1:], members[1:], strict=True):
             other = member.spec.to_dict()
             if other != first:
                 diff = sorted(k for k in set(first) | set(other) if first.get(k) != other.get(k))
@@ -45,9 +48,15 @@ class PolicyEnsemble:
                     f"{names[0]} (spec fields {diff} differ): combine policies trained on the "
                     "same data keys"
                 )
+            if bool(getattr(member.cfg, "binary_gripper", False)) != binary:
+                raise ConfigError(
+                    f"ensemble member {name} has binary_gripper="
+                    f"{not binary} and {names[0]} {binary}: an averaged gripper command would "
+                    "make a weak grasp; combine policies with the same gripper setting"
+                )
         self.members, self.reduce, self.names = members, reduce, names
         self.spec = members[0].spec
-        self.binary_gripper = bool(getattr(members[0].cfg, "binary_gripper", False))
+        self.binary_gripper = binary
 
     def __len__(self) -> int:
         return len(self.members)
@@ -66,9 +75,19 @@ class PolicyEnsemble:
             member.reset(slots)
 
     def configure_rollout(self, settings: Mapping[str, Any]) -> None:
-        """Set rollout-time keys on every member (each checks them; see Policy)."""
-        for member in self.members:
-            member.configure_rollout(settings)
+        """Set rollout-time keys on every member (each checks them; see Policy). All or
+        nothing: when a member refuses, the members already set get their old values back and
+        the ConfigError names the member."""
+        done: list[tuple[Any, dict[str, Any]]] = []
+        for name, member in zip(self.names, self.members, strict=True):
+            old = {k: getattr(member.cfg, k) for k in settings if k in member.rollout_keys}
+            try:
+                member.configure_rollout(settings)
+            except ConfigError as exc:
+                for earlier, values in done:
+                    earlier.configure_rollout(values)
+                raise ConfigError(f"ensemble member {name}: {exc}") from None
+            done.append((member, old))
 
 
 def load_ensemble(

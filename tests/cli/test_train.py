@@ -76,6 +76,14 @@ def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
     assert main(bad) == 2  # weights-shaping keys cannot change at rollout
     err = capsys.readouterr().err
     assert "cannot change ['hidden'] at rollout" in err and "execute" in err
+    from omegaconf import OmegaConf
+
+    from robolearn.cli.eval import load_checkpoints
+    from robolearn.policies.ensemble import PolicyEnsemble
+
+    keys = {"checkpoint": str(run), "ensemble": [f"{run}/checkpoints/last"], "device": "cpu"}
+    policy = load_checkpoints(OmegaConf.create({**keys, "ensemble_reduce": "median"}))
+    assert isinstance(policy, PolicyEnsemble) and len(policy) == 2 and policy.reduce == "median"
     both = [a.replace(str(out), str(tmp_path / "ens")) for a in args]
     both.append(f"ensemble=[{run}/checkpoints/last]")  # two checkpoints acting as one
     assert main(both) == 0

@@ -50,7 +50,9 @@ class Fixed:
 
 def test_continuous_actions_are_the_members_mean_or_median(demo_file):
     members = [member(demo_file, s) for s in range(3)]
-    steps = [raw_obs(2, seed=s) for s in range(6)]  # crosses a chunk boundary (seq_len 3)
+    for m in members:  # each executes its chunks of 3 two actions at a time, open loop
+        m.configure_rollout({"execute": 2})
+    steps = [raw_obs(2, seed=s) for s in range(6)]  # three chunks each
     alone = np.stack([rollout(m, steps) for m in members])  # (member, step, batch, 7)
     assert not np.allclose(alone[0, ..., :6], alone[1, ..., :6])  # the members differ
     mean = rollout(PolicyEnsemble(members), steps)
@@ -82,6 +84,11 @@ def test_members_reading_other_observations_are_refused_by_name(demo_file):
     other = member(demo_file, 1, obs_keys=["eef_pos", "gripper_qpos"])
     with pytest.raises(ConfigError, match=r"member second .*obs_shapes"):
         PolicyEnsemble([base, other], names=["first", "second"])
+    soft = member(demo_file, 2, binary_gripper=False)
+    with pytest.raises(ConfigError, match="member second has binary_gripper=False"):
+        PolicyEnsemble([base, soft], names=["first", "second"])
+    with pytest.raises(ConfigError, match="1 names for 2 members"):
+        PolicyEnsemble([base, base], names=["first"])
     with pytest.raises(ConfigError, match="at least one member"):
         PolicyEnsemble([])
     with pytest.raises(ConfigError, match="reduce='max'"):
@@ -92,15 +99,23 @@ def test_rollout_keys_reach_every_member_and_checkpoints_load_as_an_ensemble(dem
     members = [member(demo_file, s) for s in range(2)]
     folders = [save_policy(m, tmp_path / f"m{i}") for i, m in enumerate(members)]
     ensemble = load_ensemble(folders)
-    ensemble.configure_rollout({"execute": 1})
-    assert all(m.cfg.execute == 1 for m in ensemble.members)
-    with pytest.raises(ConfigError, match=r"cannot change \['hidden'\]"):
+    assert all(m.cfg.execute == 1 for m in ensemble.members)  # the tiny config's
+    ensemble.configure_rollout({"execute": 3})
+    assert all(m.cfg.execute == 3 for m in ensemble.members)
+    with pytest.raises(ConfigError, match=r"member .*m0: .*cannot change \['hidden'\]"):
         ensemble.configure_rollout({"hidden": [8]})
+    ensemble.configure_rollout({"execute": 2})
+    ensemble.members[1].cfg.seq_len = 2  # member 1 now refuses execute=3: nobody changes
+    with pytest.raises(ConfigError, match=r"member .*m1: bc_mlp execute=3"):
+        ensemble.configure_rollout({"execute": 3})
+    assert [m.cfg.execute for m in ensemble.members] == [2, 2]
+    ensemble.members[1].cfg.seq_len = 3
+    ensemble.configure_rollout({"execute": 3})
     steps = [raw_obs(3, seed=s) for s in range(4)]
     alone = []
     for folder in folders:
         policy = load_policy(folder)
-        policy.configure_rollout({"execute": 1})
+        policy.configure_rollout({"execute": 3})
         alone.append(rollout(policy, steps))
     np.testing.assert_allclose(
         rollout(ensemble, steps)[..., :6], np.mean(alone, 0)[..., :6], atol=1e-6

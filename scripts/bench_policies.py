@@ -66,15 +66,10 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
     assert result.eval is not None
     update_s, data_s = result.fit.update_seconds, result.fit.data_seconds
     if result.fit.resumed_from:  # trained by an earlier invocation: its logged totals
-        update_s, data_s = logged_train_seconds(result.run_dir / "metrics.jsonl")
-    per_task = result.eval.per_task()
+        _, update_s, data_s = logged_training(result.run_dir / "metrics.jsonl")
     return {
         "overrides": overrides,
-        "success": result.eval.success,
-        "success_at_end": result.eval.success_at_end,
-        "per_task": {t: r["success"] for t, r in per_task.items()},
-        "progress": result.eval.progress,  # partial success: goal atoms held together
-        "per_task_progress": {t: r["progress"] for t, r in per_task.items()},
+        **eval_fields(result.eval),
         "train_steps": result.fit.steps,
         "resumed_from": result.fit.resumed_from,
         "train_update_s": round(update_s, 1),
@@ -87,12 +82,24 @@ def run(name: str, overrides: list[str]) -> dict[str, Any]:
     }
 
 
+def eval_fields(result: Any) -> dict[str, Any]:
+    """A row's success numbers from an EvalResult, overall and per task."""
+    per_task = result.per_task()
+    return {
+        "success": result.success,
+        "success_at_end": result.success_at_end,
+        "per_task": {t: r["success"] for t, r in per_task.items()},
+        "progress": result.progress,  # partial success: goal atoms held together
+        "per_task_progress": {t: r["progress"] for t, r in per_task.items()},
+    }
+
+
 def run_ensemble(name: str, suite: str, members: list[str], episodes: int) -> dict[str, Any]:
     """Evaluate the best checkpoints of finished runs ``members`` (of ``suite``) as one policy
     (the mean of their actions, a majority vote on the gripper: robolearn.policies.ensemble)
     with configs/train.yaml's evaluation settings and ``episodes`` per task, as the benchmark's
     own runs are evaluated; the row sums the members' training."""
-    from robolearn.config import compose
+    from robolearn.config import compose, to_dict
     from robolearn.evaluation.config import EvalConfig
     from robolearn.evaluation.evaluate import evaluate
     from robolearn.experts.base import EXPERT_VERSION
@@ -116,22 +123,16 @@ def run_ensemble(name: str, suite: str, members: list[str], episodes: int) -> di
     policy = load_ensemble(folders)
     cfg = compose("train", [f"suite={suite}", f"eval.episodes_per_task={episodes}",
                             "eval.videos_per_task=1"])  # fmt: skip
-    eval_cfg = EvalConfig(**compose_eval(cfg))
+    eval_cfg = EvalConfig(**to_dict(cfg.eval))
     result = evaluate(policy, task_ids_of(cfg), eval_cfg, runs / name / "eval", progress=True)
-    update_s = data_s = 0.0
-    for m in members:
-        u, d = logged_train_seconds(runs / m / "metrics.jsonl")
-        update_s, data_s = update_s + u, data_s + d
-    per_task = result.per_task()
+    steps, update_s, data_s = (sum(x) for x in zip(
+        *(logged_training(runs / m / "metrics.jsonl") for m in members), strict=True
+    ))  # fmt: skip
     return {
         "overrides": [f"ensemble of {', '.join(members)}"],
         "members": members,
-        "success": result.success,
-        "success_at_end": result.success_at_end,
-        "per_task": {t: r["success"] for t, r in per_task.items()},
-        "progress": result.progress,
-        "per_task_progress": {t: r["progress"] for t, r in per_task.items()},
-        "train_steps": sum(train_steps(runs / m / "metrics.jsonl") for m in members),
+        **eval_fields(result),
+        "train_steps": int(steps),
         "resumed_from": 0,
         "train_update_s": round(update_s, 1),
         "train_data_s": round(data_s, 1),
@@ -143,20 +144,6 @@ def run_ensemble(name: str, suite: str, members: list[str], episodes: int) -> di
     }
 
 
-def compose_eval(cfg: Any) -> dict[str, Any]:
-    from omegaconf import OmegaConf
-
-    container = OmegaConf.to_container(cfg.eval, resolve=True)
-    assert isinstance(container, dict)
-    return {str(k): v for k, v in container.items()}
-
-
-def train_steps(metrics: Path) -> int:
-    """The last logged training step of a run's metrics.jsonl."""
-    steps = [json.loads(line).get("step", 0) for line in metrics.read_text().splitlines()]
-    return int(max(steps, default=0))
-
-
 def task_version(suite: str) -> int:
     """The version of a suite's tasks (task ids end in ``-v<N>``; the newest counts)."""
     from robolearn.tasks.suites import get_suite
@@ -164,14 +151,16 @@ def task_version(suite: str) -> int:
     return max(t.version for t in get_suite(suite).tasks)
 
 
-def logged_train_seconds(metrics: Path) -> tuple[float, float]:
-    """(update, data) seconds of the last training log line of a run's metrics.jsonl."""
-    update = data = 0.0
+def logged_training(metrics: Path) -> tuple[int, float, float]:
+    """(last logged step, update seconds, data seconds) of a run's metrics.jsonl; the seconds
+    are the totals on its last training log line."""
+    step, update, data = 0, 0.0, 0.0
     for line in metrics.read_text().splitlines():
         record = json.loads(line)
+        step = max(step, int(record.get("step", 0)))
         if "time/update_s" in record:
             update, data = record["time/update_s"], record["time/data_s"]
-    return update, data
+    return step, update, data
 
 
 def rate(x: float) -> str:

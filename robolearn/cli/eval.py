@@ -20,15 +20,11 @@ def resolve_checkpoint(path: str) -> Path:
 
 def load_checkpoints(cfg: Any) -> Any:
     """``cfg.checkpoint`` as a policy, or with ``cfg.ensemble`` the ensemble of all of them."""
-    from robolearn.errors import ConfigError
-    from robolearn.policies.ensemble import REDUCTIONS, load_ensemble
+    from robolearn.policies.ensemble import check_reduce, load_ensemble
     from robolearn.policies.io import load_policy
     from robolearn.training.fit import resolve_device
 
-    if cfg.ensemble_reduce not in REDUCTIONS:
-        raise ConfigError(
-            f"ensemble_reduce={cfg.ensemble_reduce!r}: choose one of {list(REDUCTIONS)}"
-        )
+    check_reduce(cfg.ensemble_reduce)  # refused by name with or without an ensemble
     device = resolve_device(cfg.device)
     if not cfg.ensemble:
         return load_policy(resolve_checkpoint(cfg.checkpoint), device)

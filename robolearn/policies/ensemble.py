@@ -25,6 +25,12 @@ from robolearn.errors import ConfigError
 REDUCTIONS = ("mean", "median")
 
 
+def check_reduce(reduce: str) -> None:
+    """Raise ConfigError unless ``reduce`` is one of :data:`REDUCTIONS`."""
+    if reduce not in REDUCTIONS:
+        raise ConfigError(f"ensemble_reduce={reduce!r}: choose one of {list(REDUCTIONS)}")
+
+
 class PolicyEnsemble:
     """Combine the actions of ``members`` (trained policies); see the module docstring."""
 
@@ -32,8 +38,7 @@ class PolicyEnsemble:
         members = list(members)
         if not members:
             raise ConfigError("a policy ensemble needs at least one member")
-        if reduce not in REDUCTIONS:
-            raise ConfigError(f"ensemble reduce={reduce!r}: choose one of {list(REDUCTIONS)}")
+        check_reduce(reduce)
         names = list(names) or [f"member {i}" for i in range(len(members))]
         if len(names) != len(members):
             raise ConfigError(f"ensemble: {len(names)} names for {len(members)} members")

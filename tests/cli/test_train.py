@@ -6,8 +6,11 @@ import json
 
 import imageio.v3 as iio
 import pytest
+from omegaconf import OmegaConf
 
+from robolearn.cli.eval import load_checkpoints
 from robolearn.cli.main import main
+from robolearn.policies.ensemble import PolicyEnsemble
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
 TASK = "object/cube-in-basket-v2"
@@ -76,11 +79,6 @@ def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
     assert main(bad) == 2  # weights-shaping keys cannot change at rollout
     err = capsys.readouterr().err
     assert "cannot change ['hidden'] at rollout" in err and "execute" in err
-    from omegaconf import OmegaConf
-
-    from robolearn.cli.eval import load_checkpoints
-    from robolearn.policies.ensemble import PolicyEnsemble
-
     keys = {"checkpoint": str(run), "ensemble": [f"{run}/checkpoints/last"], "device": "cpu"}
     policy = load_checkpoints(OmegaConf.create({**keys, "ensemble_reduce": "median"}))
     assert isinstance(policy, PolicyEnsemble) and len(policy) == 2 and policy.reduce == "median"

@@ -17,7 +17,7 @@
 #    bowl-on-plate-mug-on-cabinet only.
 #    (A version 5, 2026-12-01, ended a knob's push the step the knob showed turned instead of at
 #    the stuck timer; dropped: goal's knob task fell from 0.4-0.8 to 0.1-0.3 and long did not
-#    gain. README, Demonstrations. Files stamped 5 are refused.)
+#    gain. docs/experts_history.md. Files stamped 5 are refused.)
 # 6: (a) a knob's lever is pushed as in 4, but the closed fingers come down 1.3 rad behind it
 #    and 4.5 cm from its pivot (articulation.KNOB_DESCENT*), clear of the lever and the knob's
 #    body, and slide to the push's start at the lever's height (4 came down at the start, 2 cm
@@ -40,5 +40,5 @@
 #    over a cube that fell in, and a solved episode was not cut during it (7 cuts the demo 10
 #    steps after success, as the open fingers follow a fallen cube down to the opening);
 #    dropped: goal 0.81 / 0.855 with training seeds 0 and 1 against 0.85 / 0.86, its mug task
-#    0.40 / 0.15 against 0.35 / 0.50. README, Demonstrations. Files stamped 8 are refused.)
+#    0.40 / 0.15 against 0.35 / 0.50. docs/experts_history.md. Files stamped 8 are refused.)
 EXPERT_VERSION = 7

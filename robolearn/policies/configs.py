@@ -30,6 +30,9 @@ class HeadConfig:
     min_std: float = 1e-4
     sample: bool = False  # act by sampling (LIBERO) instead of the most likely mode's mean
     loss: str = "l2"  # deterministic head: l1 | l2
+    # deterministic head: per action dimension weights of the loss (a weighted mean over the
+    # dimensions), e.g. [1, 1, 1, 1, 1, 1, 4] to weigh the gripper 4x; [] weighs them equally
+    dim_weights: list[float] = field(default_factory=list)
     diffusion_steps: int = 100  # diffusion head: noise levels in training (DDPM)
     inference_steps: int = 10  # diffusion head: DDIM denoising steps per sampled action (chunk)
 

@@ -90,11 +90,20 @@ class DeterministicHead(ActionHead):
         if cfg.loss not in ("l1", "l2"):
             raise ConfigError(f"deterministic head loss must be l1 or l2, got {cfg.loss!r}")
         self.proj = nn.Linear(self.out_dim, action_dim)
+        weights = torch.ones(action_dim)
+        if cfg.dim_weights:
+            weights = torch.tensor([float(w) for w in cfg.dim_weights])
+            if len(weights) != action_dim or bool((weights < 0).any()) or float(weights.sum()) <= 0:
+                raise ConfigError(
+                    f"policy.head.dim_weights={list(cfg.dim_weights)}: needs {action_dim} "
+                    "non-negative weights, one per action dimension, not all zero"
+                )
+        self.register_buffer("dim_weights", weights / weights.mean(), persistent=False)
 
     def loss(self, features, target, mask):  # type: ignore[no-untyped-def]
         pred = self.proj(self.trunk(features))
         err = (pred - target).abs() if self.cfg.loss == "l1" else (pred - target).pow(2)
-        loss = masked_mean(err.mean(-1), mask)
+        loss = masked_mean((err * self.dim_weights).mean(-1), mask)
         return loss, {"mse": float(masked_mean((pred - target).detach().pow(2).mean(-1), mask))}
 
     def act(self, features):  # type: ignore[no-untyped-def]
@@ -317,4 +326,9 @@ class DiffusionHead(ActionHead):
 
 def make_head(cfg: HeadConfig, in_dim: int, action_dim: int, chunk: int = 1) -> ActionHead:
     """The registered head ``cfg.kind``; ``chunk``: actions predicted per observation."""
+    if cfg.dim_weights and cfg.kind != "deterministic":
+        raise ConfigError(
+            f"policy.head.dim_weights is read by the deterministic head only, not {cfg.kind!r}: "
+            "set policy.head.kind=deterministic or policy.head.dim_weights=[]"
+        )
     return HEADS.get(cfg.kind)(cfg, in_dim, action_dim, chunk)

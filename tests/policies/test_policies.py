@@ -469,3 +469,30 @@ def test_fourier_features_add_octaves_of_each_input_and_survive_save_load(demo_f
     cfg.fourier = -1
     with pytest.raises(ConfigError, match="fourier=-1"):
         build_policy(cfg, PolicySpec.from_dataset(ds), ds.normalizer)
+
+
+def test_dim_weights_reweigh_the_deterministic_loss_and_bad_weights_are_refused():
+    from robolearn.policies.heads import make_head
+
+    torch.manual_seed(0)
+    features, target = torch.randn(5, 8), torch.randn(5, 3)
+    plain = make_head(HeadConfig(kind="deterministic", loss="l1", hidden=[]), 8, 3)
+    weighted = make_head(
+        HeadConfig(kind="deterministic", loss="l1", hidden=[], dim_weights=[1.0, 0.0, 5.0]), 8, 3
+    )
+    weighted.load_state_dict(plain.state_dict())
+    err = (plain.act(features) - target).abs().detach()
+    # a weighted mean over the dimensions: weights 1, 0, 5 scaled to mean 1 (0.5, 0, 2.5)
+    expected = (err[:, 0] * 0.5 + err[:, 2] * 2.5).mean() / 3
+    assert torch.allclose(weighted.loss(features, target, None)[0], expected, atol=1e-6)
+    assert torch.allclose(plain.loss(features, target, None)[0], err.mean(), atol=1e-6)
+    # the gradient reaches only the weighted dimensions' outputs
+    weighted.zero_grad()
+    weighted.loss(features, target, None)[0].backward()
+    grad = weighted.proj.bias.grad
+    assert grad is not None and grad[1] == 0 and grad[0] != 0 and grad[2] != 0
+    for bad in ([1.0, 1.0], [1.0, -1.0, 1.0], [0.0, 0.0, 0.0]):
+        with pytest.raises(ConfigError, match="dim_weights"):
+            make_head(HeadConfig(kind="deterministic", loss="l1", dim_weights=bad), 8, 3)
+    with pytest.raises(ConfigError, match="deterministic head only"):
+        make_head(HeadConfig(kind="gmm", dim_weights=[1.0, 1.0, 1.0]), 8, 3)

@@ -93,10 +93,16 @@ class DeterministicHead(ActionHead):
         weights = torch.ones(action_dim)
         if cfg.dim_weights:
             weights = torch.tensor([float(w) for w in cfg.dim_weights])
-            if len(weights) != action_dim or bool((weights < 0).any()) or float(weights.sum()) <= 0:
+            finite = bool(torch.isfinite(weights).all())
+            if (
+                len(weights) != action_dim
+                or not finite
+                or bool((weights < 0).any())
+                or float(weights.sum()) <= 0
+            ):
                 raise ConfigError(
                     f"policy.head.dim_weights={list(cfg.dim_weights)}: needs {action_dim} "
-                    "non-negative weights, one per action dimension, not all zero"
+                    "finite non-negative weights, one per action dimension, not all zero"
                 )
         self.register_buffer("dim_weights", weights / weights.mean(), persistent=False)
 

@@ -491,7 +491,7 @@ def test_dim_weights_reweigh_the_deterministic_loss_and_bad_weights_are_refused(
     weighted.loss(features, target, None)[0].backward()
     grad = weighted.proj.bias.grad
     assert grad is not None and grad[1] == 0 and grad[0] != 0 and grad[2] != 0
-    for bad in ([1.0, 1.0], [1.0, -1.0, 1.0], [0.0, 0.0, 0.0]):
+    for bad in ([1.0, 1.0], [1.0, -1.0, 1.0], [0.0, 0.0, 0.0], [1.0, float("nan"), 1.0]):
         with pytest.raises(ConfigError, match="dim_weights"):
             make_head(HeadConfig(kind="deterministic", loss="l1", dim_weights=bad), 8, 3)
     with pytest.raises(ConfigError, match="deterministic head only"):

@@ -66,7 +66,7 @@ class CollectConfig:
     valid_fraction: float = 0.1
     perturb: float = 0.0  # DART noise on executed actions (std, action units); 0: off
     perturb_rho: float = 0.9
-    perturb_scope: str = "all"  # all | transit | reach
+    perturb_scope: str = "all"  # all | transit | reach | drop
     miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
     drop_miss: float = 0.0  # ... and a drop into a snug opening is let go beside it
     takeover: str | None = None  # takeover demos: a policy checkpoint drives first (DAgger-style)
@@ -87,7 +87,7 @@ class DataConfig:
     seed: int = 0  # collection seed
     perturb: float = 0.0  # collect with DART noise (std on executed actions); 0: off
     perturb_rho: float = 0.9
-    perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
+    perturb_scope: str = "all"  # all | transit | reach | drop (configs/collect.yaml)
     miss: float = 0.0  # recovery demos: probability a pick's first attempt misses on purpose
     drop_miss: float = 0.0  # ... and a drop into a snug opening is let go beside it
     action_key: str = "actions"  # actions (executed) | expert_actions (a DART demo's labels)

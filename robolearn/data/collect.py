@@ -40,7 +40,7 @@ class CollectSettings:
     valid_fraction: float = 0.1
     perturb: float = 0.0  # DART: std of the correlated noise on executed actions (0: off)
     perturb_rho: float = 0.9  # its step-to-step correlation
-    perturb_scope: str = "all"  # all | transit | reach (configs/collect.yaml)
+    perturb_scope: str = "all"  # all | transit | reach | drop (configs/collect.yaml)
     miss: float = 0.0  # recovery demos: probability of a deliberate first-attempt grasp miss
     drop_miss: float = 0.0  # ... and of a drop into a snug opening let go beside it (it jams)
     # Takeover demos (DAgger-style): a policy checkpoint drives the first n steps of each

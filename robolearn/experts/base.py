@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 MAX_ROUNDS = 4  # plan, execute, re-check the goal; re-plan what is still unsatisfied
 SUCCESS_HOLD = 10  # run_episode stops once success has held this many consecutive steps
 SETTLE_STEPS = 15  # ... or this many steps after the plan is done
-PERTURB_SCOPES = ("all", "transit", "reach")
+PERTURB_SCOPES = ("all", "transit", "reach", "drop")
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,10 @@ class Perturbation:
     std: float = 0.0  # stationary std of the noise (action units; 1 = POS_SCALE metres/step)
     rho: float = 0.9  # correlation from one step to the next
     # all | transit: only the expert's transit moves (not grasp/place/turn) | reach: only while
-    # the gripper is open and holds nothing (the way to a grasp, not carrying or placing)
+    # the gripper is open and holds nothing (the way to a grasp, not carrying or placing) |
+    # drop: only while a drop into a snug opening is lined up and lowered, until it is let go
+    # (the expert lets go only once lined up again, so the demos show the correction of a
+    # hand that comes to the rim off the opening, where a policy lets go too early)
     scope: str = "all"
     # Recovery demonstrations: the probability that a pick's first attempt descends 3-5 cm
     # beside its grasp point and closes on purpose, then lifts, lets go and retries (the
@@ -108,7 +111,13 @@ class Expert:
         # miss stream is spawned (rng's draws stay the same): with misses, every choice but
         # the deliberate miss itself is the one the same seed makes without them.
         p = self.perturb
-        self._noise_rng = np.random.default_rng(rng.integers(2**63)) if p and p.std > 0 else None
+        self._noise_rng = None
+        if p and p.std > 0:  # drop noise is spawned (rng's draws stay the same): a task
+            # without a snug drop, and every step before one, is the clean expert's exactly;
+            # the other scopes keep the draw their demos were collected with
+            self._noise_rng = (
+                rng.spawn(1)[0] if p.scope == "drop" else np.random.default_rng(rng.integers(2**63))
+            )
         self._miss_rng = rng.spawn(1)[0] if p and p.miss > 0 else None
         self._drop_miss_rng = rng.spawn(1)[0] if p and p.drop_miss > 0 else None
         self._noise = np.zeros(3)
@@ -161,6 +170,8 @@ class Expert:
             return bool(ctx.transit)
         if scope == "reach":
             return ctx.held is None and ctx.grip == GRIP_OPEN
+        if scope == "drop":
+            return ctx.dropping
         return True  # all
 
     def _clean_action(self) -> np.ndarray:

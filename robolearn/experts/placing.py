@@ -30,6 +30,10 @@ PRESS_PAST = 0.004  # m the object is pushed on down once it counts as in
 # any direction) beside the aligned drop point: the object lands on the rim and jams; a
 # policy's drops that jammed were let go 3-13 mm off (goal's cube into the mug).
 DROP_MISS_OFFSET = (0.006, 0.012)
+# A drop is let go only within its tolerance of the drop point: after the steady wait a hand
+# that drifted off (under the ``drop`` perturbation scope's noise) lines up again, up to this
+# many times. The clean expert is lined up by then (goal's demos are unchanged by it).
+REALIGN_TRIES = 3
 STEADY_STEPS, STEADY_SPIN = 25, 0.05  # wait at most this long for a swing to calm (rad/s)
 LEVEL_TOL = 0.02  # sin of the lean of a held object that level_held leaves as it is
 LEVEL_MIN_COS = 0.8  # ... and of the tilt beyond which the object is not upright in the hand
@@ -96,12 +100,14 @@ def place(ctx: Ctx, name: str, goal: PlaceGoal) -> Motion:
         yield from move(ctx, view.eef_pos, "transport", tol=0.03, rot_tol=0.12, max_steps=40)
         yield from move(ctx, over(hover), "transport", tol=0.015, max_steps=30)
     if goal.precise:
+        ctx.dropping = goal.drop and goal.rim_z is not None
         if not goal.tilt and level_held(ctx, name):  # a leaning object catches the rim
             yield from move(ctx, over(hover), "transport", tol=0.01, rot_tol=0.04, max_steps=25)
         yield from steady(ctx, name, over(hover), "transport")
         tol = DROP_TOL if goal.drop else 0.002
         yield from move(ctx, over(hover), "transport", tol=tol, max_steps=40, speed=0.3)
     if not _still_held(ctx, name):
+        ctx.dropping = False
         return False
     if goal.drop and goal.rim_z is not None:
         drop = over(goal.rim_z + DROP_CLEARANCE - goal.support_z)
@@ -112,9 +118,15 @@ def place(ctx: Ctx, name: str, goal: PlaceGoal) -> Motion:
         tol = DROP_TOL if miss is None else 0.003  # a deliberate miss lands where it aims
         yield from move(ctx, drop, "place", tol=tol, max_steps=30, speed=0.3)
         yield from steady(ctx, name, drop, "place")
+        for _ in range(REALIGN_TRIES):  # let go only where it is lined up (drifted: again)
+            if float(np.linalg.norm(drop() - view.eef_pos)) < tol:
+                break
+            yield from move(ctx, drop, "place", tol=tol, max_steps=30, speed=0.3)
+            yield from steady(ctx, name, drop, "place")
     else:
         yield from _lower(ctx, name, over(style.release_height), goal.precise)
     ctx.grip = GRIP_OPEN
+    ctx.dropping = False
     yield from wait(ctx, 6, "release")
     ctx.held = None
     ctx.deliberate = False

@@ -92,6 +92,9 @@ class Ctx:
     drop_miss: float = 0.0
     drop_miss_rng: np.random.Generator | None = None
     deliberate: bool = False
+    # Whether a drop into a snug opening is being lined up (from the precise alignment over
+    # the opening until the object is let go): the ``drop`` perturbation scope.
+    dropping: bool = False
     _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _last_target: np.ndarray | None = None
 

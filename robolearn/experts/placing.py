@@ -33,7 +33,7 @@ DROP_MISS_OFFSET = (0.006, 0.012)
 # A drop is let go only within its tolerance of the drop point: after the steady wait a hand
 # that drifted off (under the ``drop`` perturbation scope's noise) lines up again, up to this
 # many times, then lets go where it is. The clean expert is lined up by then (its actions are
-# unchanged by this on every task that drops into a mug).
+# unchanged by this on every task that puts something into a mug).
 REALIGN_TRIES = 3
 STEADY_STEPS, STEADY_SPIN = 25, 0.05  # wait at most this long for a swing to calm (rad/s)
 LEVEL_TOL = 0.02  # sin of the lean of a held object that level_held leaves as it is

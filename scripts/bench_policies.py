@@ -10,9 +10,9 @@
    evaluated for ``--episodes`` episodes per task from the fixed initial states.
    Targets (issue 5): >= 0.90 on spatial/object/goal, >= 0.70 on long.
    With ``--dart STD`` the demos are collected with DART noise of that std (into
-   ``demos/lowdim_dart<STD>``, ``--dart-scope transit``: ``..._dart<STD>-transit``) and the
-   policy learns the expert's clean labels (``data.action_key=expert_actions``); rows
-   ``bc_mlp-<suite>-dart<STD>[-transit]``. With ``--miss P`` they are recovery demos: a
+   ``demos/lowdim_dart<STD>``, ``--dart-scope transit``: ``..._dart<STD>-transit``, likewise
+   ``-reach`` and ``-drop``) and the policy learns the expert's clean labels
+   (``data.action_key=expert_actions``); rows ``bc_mlp-<suite>-dart<STD>[-<scope>]``. With ``--miss P`` they are recovery demos: a
    pick's first attempt misses on purpose with probability P and the expert retries (the
    miss itself is masked out of training); folder and row get ``-miss<P>``. ``--drop-miss P``
    does the same for drops into a snug opening (let go beside it on purpose, it jams, the

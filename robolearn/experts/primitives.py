@@ -95,6 +95,9 @@ class Ctx:
     # Whether a drop into a snug opening is being lined up (from the precise alignment over
     # the opening until the object is let go): the ``drop`` perturbation scope.
     dropping: bool = False
+    # Whether a drop is lined up again before it is let go (placing.REALIGN_TRIES): on only
+    # under the ``drop`` noise, so the clean expert's drops are exactly what they always were.
+    realign: bool = False
     _integral: np.ndarray = field(default_factory=lambda: np.zeros(3))
     _last_target: np.ndarray | None = None
 

@@ -165,40 +165,57 @@ def test_scoped_noise_perturbs_only_its_moves(env_of, scope):
     assert moved[inside].mean() > 0.9
 
 
-def test_drop_noise_perturbs_only_a_snug_drop_and_lets_go_lined_up(env_of):
-    """scope=drop: noise only while a drop into the mug is lined up and lowered; the cube is
-    still let go over the opening (the expert lines up again); other tasks are untouched."""
-    from robolearn.experts import Perturbation
+def test_drop_noise_perturbs_only_a_snug_drop_and_lets_go_lined_up(env_of, monkeypatch):
+    """scope=drop: noise only while a drop into the mug is lined up and lowered (every step
+    before it is the clean expert's); the expert lines up again before letting go, so the cube
+    is still let go over the opening; other tasks are untouched."""
+    from robolearn.experts import Perturbation, placing
     from robolearn.experts.placing import DROP_TOL
     from robolearn.experts.view import SceneView
 
     env = env_of(SNUG_DROP)
     view = SceneView(env.unwrapped)
-    expert = make_expert(env, np.random.default_rng(5), Perturbation(0.15, 0.9, "drop"))
-    obs, info = env.reset(seed=0)
-    expert.reset()
-    moved, inside, phases, off, held = [], [], [], [], 0
-    for _ in range(env.unwrapped.task.horizon):
-        action = expert.act(obs)
-        moved.append(bool(np.any(action != expert.label)))
-        inside.append(expert._ctx.dropping)
-        phases.append(expert.phase)
-        off.append(float(np.linalg.norm((view.obj_pos("cube_1") - view.obj_pos("mug_1"))[:2])))
-        obs, _, _, _, info = env.step(action)
-        held = held + 1 if info["is_success"] else 0
-        if held >= 10:
-            break
-    moved, inside, off = np.array(moved), np.array(inside), np.array(off)
+
+    def run(perturb):
+        expert = make_expert(env, np.random.default_rng(5), perturb)
+        obs, info = env.reset(seed=0)
+        expert.reset()
+        actions, moved, inside, phases, off, held = [], [], [], [], [], 0
+        for _ in range(env.unwrapped.task.horizon):
+            action = expert.act(obs)
+            actions.append(action)
+            moved.append(bool(np.any(action != expert.label)))
+            inside.append(expert._ctx.dropping)
+            phases.append(expert.phase)
+            rel = view.obj_pos("cube_1") - view.obj_pos("mug_1")
+            off.append(float(np.linalg.norm(rel[:2])))
+            obs, _, _, _, info = env.step(action)
+            held = held + 1 if info["is_success"] else 0
+            if held >= 10:
+                break
+        return np.array(actions), np.array(moved), np.array(inside), phases, np.array(off), info
+
+    clean_actions, _, clean_inside, _, clean_off, _ = run(None)
+    noisy = Perturbation(0.15, 0.9, "drop")
+    actions, moved, inside, phases, off, info = run(noisy)
     assert 10 < inside.sum() < len(inside)
+    first = int(np.argmax(inside))  # up to the drop: the clean expert's steps exactly
+    assert first == int(np.argmax(clean_inside))
+    np.testing.assert_array_equal(actions[:first], clean_actions[:first])
     assert not moved[~inside].any() and moved[inside].mean() > 0.9
-    assert off[inside].max() > DROP_TOL  # the noise carried the cube off the opening ...
-    assert off[phases.index("release")] < DROP_TOL + 0.001  # ... and it was let go over it
+    assert inside.sum() > clean_inside.sum()  # the noise moves the cube: lining up takes longer
+    n = int(clean_inside.sum())
+    assert np.abs(off[inside][:n] - clean_off[clean_inside]).max() > 0.002
+    assert off[phases.index("release")] < DROP_TOL + 0.001  # ... and let go over it
     assert info["is_success"]
+    monkeypatch.setattr(placing, "REALIGN_TRIES", 0)
+    unaligned = run(noisy)[0]  # here the hand drifted in the steady wait and lined up again
+    assert len(unaligned) != len(actions) or not np.array_equal(unaligned, actions)
     env2 = env_of(PICK_PLACE)  # a lowered bowl: no snug drop, the clean expert's actions
     plain = episode(env2, 0, expert_seed=7)["actions"]
-    noisy = make_expert(env2, np.random.default_rng(7), Perturbation(0.15, 0.9, "drop"))
+    expert = make_expert(env2, np.random.default_rng(7), noisy)
     np.testing.assert_array_equal(
-        plain, run_episode(env2, noisy, reset_kwargs={"seed": 0})["actions"]
+        plain, run_episode(env2, expert, reset_kwargs={"seed": 0})["actions"]
     )
 
 

@@ -12,9 +12,10 @@
    With ``--dart STD`` the demos are collected with DART noise of that std (into
    ``demos/lowdim_dart<STD>``, ``--dart-scope transit``: ``..._dart<STD>-transit``, likewise
    ``-reach`` and ``-drop``) and the policy learns the expert's clean labels
-   (``data.action_key=expert_actions``); rows ``bc_mlp-<suite>-dart<STD>[-<scope>]``. With ``--miss P`` they are recovery demos: a
-   pick's first attempt misses on purpose with probability P and the expert retries (the
-   miss itself is masked out of training); folder and row get ``-miss<P>``. ``--drop-miss P``
+   (``data.action_key=expert_actions``); rows ``bc_mlp-<suite>-dart<STD>[-<scope>]``. With
+   ``--miss P`` they are recovery demos: a pick's first attempt misses on purpose with
+   probability P and the expert retries (the miss itself is masked out of training); folder
+   and row get ``-miss<P>``. ``--drop-miss P``
    does the same for drops into a snug opening (let go beside it on purpose, it jams, the
    expert pushes it in): ``-dropmiss<P>``. ``--set`` adds
    train overrides to every run, whose rows get ``-<tag>``; takeover demos (README

@@ -117,13 +117,11 @@ def place(ctx: Ctx, name: str, goal: PlaceGoal) -> Motion:
             ctx.deliberate = True
             drop = _shifted(drop, miss)
         tol = DROP_TOL if miss is None else 0.003  # a deliberate miss lands where it aims
-        yield from move(ctx, drop, "place", tol=tol, max_steps=30, speed=0.3)
-        yield from steady(ctx, name, drop, "place")
-        for _ in range(REALIGN_TRIES if ctx.realign else 0):  # drifted off: line up again
-            if float(np.linalg.norm(drop() - view.eef_pos)) < tol:
-                break
+        for left in range(REALIGN_TRIES if ctx.realign else 0, -1, -1):
             yield from move(ctx, drop, "place", tol=tol, max_steps=30, speed=0.3)
             yield from steady(ctx, name, drop, "place")
+            if not left or float(np.linalg.norm(drop() - view.eef_pos)) < tol:
+                break  # lined up (or out of tries): let go; drifted off: line up again
     else:
         yield from _lower(ctx, name, over(style.release_height), goal.precise)
     ctx.grip = GRIP_OPEN

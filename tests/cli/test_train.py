@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import imageio.v3 as iio
 import pytest
@@ -11,6 +12,7 @@ from omegaconf import OmegaConf
 from robolearn.cli.eval import load_checkpoints
 from robolearn.cli.main import main
 from robolearn.policies.ensemble import PolicyEnsemble
+from tests import load_script
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
 TASK = "object/cube-in-basket-v2"
@@ -98,6 +100,29 @@ def test_eval_and_render_a_checkpoint(trained, tmp_path, capsys):
     ]  # fmt: skip
     assert main(args) == 0
     assert iio.imread(video).shape == (5, 48, 96, 3)  # two episodes side by side
+
+
+def test_trace_rollout_traces_a_checkpoint_as_an_ensemble_into_json(
+    trained, tmp_path, monkeypatch, capsys
+):
+    _, run = trained
+    trace_rollout = load_script("trace_rollout")
+    ckpt = str(run / "checkpoints" / "last")
+    out = tmp_path / "trace.json"
+    argv = ["trace_rollout.py", "--checkpoint", ckpt, "--checkpoint", ckpt, "--task", TASK,
+            "--states", "1-2", "--every", "100", "--out", str(out)]  # fmt: skip
+    monkeypatch.setattr(sys, "argv", argv)
+    trace_rollout.main()
+    result = json.loads(out.read_text())
+    assert result["checkpoint"] == [ckpt, ckpt] and result["task"] == TASK
+    assert [ep["init_state"] for ep in result["episodes"]] == [1, 2]
+    for ep in result["episodes"]:
+        times = [row["t"] for row in ep["rows"]]
+        assert times[0] == 0 and times[-1] == ep["steps"] - 1
+        assert {t for t in times if t % 100 == 0} == set(range(0, ep["steps"], 100))
+    printed = capsys.readouterr().out
+    assert "--- state 1:" in printed and "--- state 2:" in printed
+    assert f"success {sum(ep['success'] for ep in result['episodes'])} / 2" in printed
 
 
 def test_eval_of_a_missing_checkpoint_is_one_clear_error_line(tmp_path, capsys):

@@ -10,7 +10,7 @@ every few steps and at every gripper event, the hand's and two objects' position
 names (default: the first two objects); each row holds both positions (read after the step)
 and A's offset from B. A *release* is a step whose gripper command turns from closing to
 opening (a command of 0 holds); each is logged with A's horizontal offset from B (mm), the
-height of A's centre over B's body origin (cm; for the mug, the rim is 4.25 cm over it) and
+height of A's centre over B's body origin (cm) and
 the hand's distance from A: the quantities the mug task's probes in docs/policy_benchmark.md
 measured at the releases. Episodes start as ``robolearn eval``'s do at its defaults (the same
 fixed state and reset seed), run up to the task's horizon and stop at the first success step,

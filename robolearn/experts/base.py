@@ -112,12 +112,14 @@ class Expert:
         # the deliberate miss itself is the one the same seed makes without them.
         p = self.perturb
         self._noise_rng = None
+        # drop noise also makes a drop line up again before it is let go (Ctx.realign)
+        self._drop_noise = bool(p and p.std > 0 and p.scope == "drop")
         if p and p.std > 0:  # drop noise is spawned (rng's draws stay the same): a task
             # without a snug drop, and every step before one, is the clean expert's exactly;
             # the other scopes keep the draw their demos were collected with (with misses too,
             # the miss streams are then the second and third spawned, not the first and second)
             self._noise_rng = (
-                rng.spawn(1)[0] if p.scope == "drop" else np.random.default_rng(rng.integers(2**63))
+                rng.spawn(1)[0] if self._drop_noise else np.random.default_rng(rng.integers(2**63))
             )
         self._miss_rng = rng.spawn(1)[0] if p and p.miss > 0 else None
         self._drop_miss_rng = rng.spawn(1)[0] if p and p.drop_miss > 0 else None
@@ -140,8 +142,7 @@ class Expert:
         if self.perturb is not None and self._drop_miss_rng is not None:
             self._ctx.drop_miss = self.perturb.drop_miss
             self._ctx.drop_miss_rng = self._drop_miss_rng
-        if self.perturb is not None and self.perturb.std > 0 and self.perturb.scope == "drop":
-            self._ctx.realign = True
+        self._ctx.realign = self._drop_noise
         self._ctx.sync()
         self._program = self._solve(self._ctx)
         self.phase, self.done, self._hold = PHASES[0], False, None

@@ -23,6 +23,11 @@ class FitConfig:
     ckpt_every: int = 1000  # save checkpoints/last every this many steps (and at the end)
     eval_every: int = 0  # run the eval callback every this many steps (0: only at the end)
     select_by: str = "eval_success"  # checkpoints/best by: eval_success | valid_loss | none
+    # In-training rollouts (eval_every, select_by=eval_success) start from fixed initial
+    # states select_offset, select_offset + 1, ... (None: the evaluation's own states, so
+    # eval_success selects on the test rollouts); select_episodes per task (None: as eval).
+    select_offset: int | None = None
+    select_episodes: int | None = None
     resume: bool = True  # continue from <run>/checkpoints/last when it exists
     progress: bool = True  # tqdm progress bar
     threads: int = 0  # torch intra-op threads on CPU (0: torch's default)

@@ -31,6 +31,54 @@ class TrainRun:
     checkpoint: str
 
 
+def selection_eval_config(fit_cfg: Any, eval_cfg: Any) -> Any:
+    """The :class:`~robolearn.evaluation.config.EvalConfig` of the in-training rollouts
+    (``train.eval_every``, ``train.select_by=eval_success``): no videos, and with
+    ``train.select_offset`` / ``train.select_episodes`` their own fixed initial states.
+
+    Held-out states must not overlap the final evaluation's (a :class:`ConfigError` names
+    both ranges) and must exist (50 per task). Without ``select_offset`` the rollouts reuse
+    the evaluation's states, so ``select_by=eval_success`` selects on the test rollouts
+    (LIBERO's choice): allowed, and logged as such."""
+    from robolearn.envs.init_states import N_INIT_STATES
+    from robolearn.evaluation.config import EvalConfig
+
+    offset, episodes = fit_cfg.select_offset, fit_cfg.select_episodes
+    if episodes is not None and episodes < 1:
+        raise ConfigError(f"train.select_episodes={episodes}: give at least 1 (or null: eval's)")
+    episodes = episodes if episodes is not None else eval_cfg.episodes_per_task
+    fields = {**asdict(eval_cfg), "videos_per_task": 0, "grid_video": False,
+              "episodes_per_task": episodes}  # fmt: skip
+    if offset is None:
+        if fit_cfg.select_by == "eval_success":
+            log.warning(
+                "train.select_by=eval_success with train.select_offset=null: the kept "
+                "checkpoint is chosen on the evaluation's own initial states (the test "
+                "rollouts); set train.select_offset=%d to hold states out",
+                eval_cfg.init_offset + eval_cfg.episodes_per_task,
+            )
+        return EvalConfig(**fields)
+    if eval_cfg.init_demos is not None:
+        raise ConfigError(
+            "train.select_offset picks fixed initial states, but eval.init_demos starts the "
+            "evaluation from demos' states; unset one of them"
+        )
+    last = offset + episodes - 1
+    test = (eval_cfg.init_offset, eval_cfg.init_offset + eval_cfg.episodes_per_task - 1)
+    if offset < 0 or last >= N_INIT_STATES:
+        raise ConfigError(
+            f"train.select_offset={offset} with {episodes} episodes per task asks for fixed "
+            f"states {offset}..{last}; each task has states 0..{N_INIT_STATES - 1}"
+        )
+    if offset <= test[1] and test[0] <= last:
+        raise ConfigError(
+            f"train.select_offset={offset}: the selection rollouts' states {offset}..{last} "
+            f"overlap the evaluation's {test[0]}..{test[1]} (eval.init_offset, "
+            f"eval.episodes_per_task); start them at {test[1] + 1} or later"
+        )
+    return EvalConfig(**{**fields, "init_offset": offset})
+
+
 def task_ids_of(cfg: Any) -> list[str]:
     from robolearn.tasks.suites import get_suite
 
@@ -166,6 +214,8 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
     policy_cfg = config_from_dict(container["policy"])
     fit_cfg = FitConfig(**container["train"])
     eval_cfg = EvalConfig(**container["eval"])
+    rollouts_in_training = bool(fit_cfg.eval_every) or fit_cfg.select_by == "eval_success"
+    quick = selection_eval_config(fit_cfg, eval_cfg) if rollouts_in_training else None
     tasks = task_ids_of(cfg)
     container["task_ids"] = list(tasks)  # recorded with the checkpoints: a resume checks them
     paths = ensure_demos(tasks, cfg.data, list(policy_cfg.obs_keys))
@@ -186,12 +236,9 @@ def train_and_evaluate(cfg: Any, run_dir: str | Path) -> TrainRun:
     logger = make_logger(LoggerConfig(**container["logger"]), run_dir, container)
 
     def in_training_eval(p: Any, step: int) -> dict[str, float]:
-        quick = EvalConfig(**{**asdict(eval_cfg), "videos_per_task": 0, "grid_video": False})
         return evaluate(p, tasks, quick, None, None, step).summary()
 
-    evaluate_fn = (
-        in_training_eval if fit_cfg.eval_every or fit_cfg.select_by == "eval_success" else None
-    )
+    evaluate_fn = in_training_eval if rollouts_in_training else None
     try:
         result = fit(policy, train, fit_cfg, run_dir, logger, evaluate_fn, valid, container)
         eval_result = None

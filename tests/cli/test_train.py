@@ -125,6 +125,47 @@ def test_trace_rollout_traces_a_checkpoint_as_an_ensemble_into_json(
     assert f"success {sum(ep['success'] for ep in result['episodes'])} / 2" in printed
 
 
+def test_selection_rollouts_start_from_held_out_states_and_pick_best(
+    trained, tmp_path, monkeypatch, capsys
+):
+    import robolearn.evaluation.evaluate as evaluation
+
+    tmp, _ = trained
+    calls = []
+    real = evaluation.evaluate
+
+    def recording(policy, tasks, cfg=None, *args, **kwargs):
+        result = real(policy, tasks, cfg, *args, **kwargs)
+        starts = sorted(e.init_state for e in result.episodes)
+        calls.append((starts, cfg.videos_per_task, kwargs.get("progress", False)))
+        return result
+
+    monkeypatch.setattr(evaluation, "evaluate", recording)
+    run = tmp_path / "sel"
+    args = [
+        "train", "suite=null", f"tasks=[{TASK}]", f"data.root={tmp / 'demos'}",
+        "data.valid_split=null", "train.steps=40", "train.batch_size=16", "train.eval_every=20",
+        "train.select_by=eval_success", "train.select_offset=3", "train.select_episodes=1",
+        "train.progress=false", "policy.hidden=[32,32]", "policy.text.model=RN50",
+        "eval.episodes_per_task=2", "eval.num_envs=2", "eval.workers=0", "eval.max_steps=5",
+        "eval.videos_per_task=0", "logger.backends=[jsonl]", f"hydra.run.dir={run}",
+    ]  # fmt: skip
+    assert main(args) == 0
+    # two in-training rollouts (steps 20, 40) from held-out state 3, then the final
+    # evaluation from the test states 0 and 1
+    assert calls == [([3], 0, False), ([3], 0, False), ([0, 1], 0, True)]
+    assert (run / "checkpoints" / "best" / "model.safetensors").is_file()
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records if "eval/success" in r][:2] == [20, 40]
+    calls.clear()
+    overlap = [a.replace("select_offset=3", "select_offset=1") for a in args]
+    overlap[-1] = f"hydra.run.dir={tmp_path / 'overlap'}"
+    capsys.readouterr()
+    assert main(overlap) == 2  # refused before any demo is read or rollout run
+    assert "states 1..1 overlap the evaluation's 0..1" in capsys.readouterr().err
+    assert calls == []
+
+
 def test_eval_of_a_missing_checkpoint_is_one_clear_error_line(tmp_path, capsys):
     assert main(["eval", f"checkpoint={tmp_path}/nothing", f"hydra.run.dir={tmp_path}/out"]) == 2
     err = capsys.readouterr().err

@@ -55,13 +55,28 @@ def episodes_note(episodes: int) -> str:
     return "the default" if episodes == default else f"the default is {default}"
 
 
-def selection_note(select_by: str) -> str:
-    """How the kept checkpoint of each task was chosen, for the report's scale sentence."""
+def selection_note(select_by: str, held_out: tuple[int, int] | None = None) -> str:
+    """How the kept checkpoint of each task was chosen, for the report's scale sentence;
+    ``held_out``: the first and last fixed state of ``success``'s own selection rollouts."""
     if select_by == "last":
         return "the kept checkpoint is the last epoch's (`last`), never chosen on the test rollouts"
+    if select_by == "success" and held_out is not None:
+        return (
+            f"the kept checkpoint is chosen by `success` of separate rollouts from the held-out "
+            f"fixed states {held_out[0]}..{held_out[1]}, never on the test rollouts"
+        )
     if select_by == "success":
         return "the kept checkpoint is chosen by `success`: on the test rollouts, as LIBERO does"
     return f"the kept checkpoint is chosen by `{select_by}` on held-out demos, never on the test rollouts"
+
+
+def held_out_states(cfg: dict) -> tuple[int, int] | None:
+    """The first and last fixed state of the selection rollouts (None: the test rollouts)."""
+    offset = cfg["protocol"].get("select_offset")
+    if offset is None:
+        return None
+    episodes = cfg["protocol"].get("select_episodes") or cfg["eval"]["episodes_per_task"]
+    return (offset, offset + episodes - 1)
 
 
 def collect_demos(args: argparse.Namespace) -> None:
@@ -129,7 +144,7 @@ def markdown(args: argparse.Namespace, report: dict[str, Any], meta: dict[str, A
         f"{s['hidden']} with a {s['head']} head on low-dim observations; rollouts with "
         f"{s['episodes']} episodes per task evaluation ({episodes_note(s['episodes'])}), up to "
         f"the task horizon, at epoch 0 and every {s['eval_every']} epochs (FWT) "
-        f"and after each task on every seen task; {selection_note(s['select_by'])}. LIBERO: 50 "
+        f"and after each task on every seen task; {selection_note(s['select_by'], s.get('held_out'))}. LIBERO: 50 "
         "epochs, 20 episodes, ResNet-T on images, human demos, 3 seeds.",
         "",
         f"{wall}Total run time of the aggregated runs: {total:.0f} min on one core each.",
@@ -193,6 +208,7 @@ def main() -> int:
         "episodes": cfg["eval"]["episodes_per_task"],
         "eval_every": cfg["protocol"]["eval_every"],
         "select_by": cfg["protocol"]["select_by"],
+        "held_out": held_out_states(cfg),
     }
     command = reproduce_command(args)
     meta = {

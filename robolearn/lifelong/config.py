@@ -113,6 +113,10 @@ class ProtocolConfig:
     # valid demo split, computed every epoch) | valid_loss (lowest held-out loss) | last |
     # success (LIBERO: best in-training rollout success, i.e. selection on the test episodes)
     select_by: str = "valid_mse"
+    # with select_by=success: the selection rollouts' own fixed initial states <offset>, ...
+    # (e.g. 20: held out from eval's 0..); null: the curve's rollouts on eval's states choose
+    select_offset: int | None = None
+    select_episodes: int | None = None  # episodes per task of a selection rollout (null: eval's)
     eval_all: bool = False  # after each task evaluate every task (also future ones), not only seen
     reuse_evals: bool = True  # reuse an evaluation when the exact same weights were evaluated
     env_pool: bool = True  # keep envs between evaluations (in-process evaluation only)

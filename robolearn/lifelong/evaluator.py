@@ -106,6 +106,7 @@ class TaskEvaluator:
         self.pool = (
             EnvPool(max(12, 2 * eval_cfg.num_envs)) if pool and eval_cfg.workers == 0 else None
         )
+        self._owns_pool = True
         self.cache: dict[str, float] = {}
         self.seconds = 0.0
         self.rollouts = 0  # task evaluations actually run
@@ -149,6 +150,17 @@ class TaskEvaluator:
         self.seconds += time.perf_counter() - start
         return out
 
+    def sibling(self, eval_cfg: Any) -> TaskEvaluator:
+        """An evaluator with another config (e.g. held-out initial states) that borrows this
+        one's env pool (a reset sets the state, so pooled envs serve both) and keeps its own
+        cache; closing it leaves the pool to its owner."""
+        other = TaskEvaluator(self.tasks, eval_cfg, self.reuse, False, self.evaluate_fn)
+        other.pool, other._owns_pool = self.pool, False
+        return other
+
+    def counts(self) -> list[Any]:
+        return [self.rollouts, self.reused, self.seconds]
+
     def close(self) -> None:
-        if self.pool is not None:
+        if self.pool is not None and self._owns_pool:
             self.pool.close()

@@ -9,7 +9,9 @@ For each stage (one task; every task for ``multitask``):
    computed after every epoch.
 3. The kept checkpoint is chosen by ``protocol.select_by``: ``valid_loss`` (lowest held-out
    loss; the default: the test rollouts never choose a checkpoint), ``last``, or ``success``
-   (LIBERO's choice, best in-training rollout success, i.e. selection on the test episodes).
+   (LIBERO's choice, best in-training rollout success, i.e. selection on the test episodes;
+   with ``protocol.select_offset`` the success of separate rollouts from held-out fixed
+   initial states chooses instead, and the test rollouts only draw the curve).
    Ties go to the earliest epoch. PackNet then prunes and fine-tunes (selected the same way
    when ``valid_loss``, else its last epoch).
 4. ``learner.end_task``; rollouts on every seen task (every task with ``eval_all``): a row of R.
@@ -71,6 +73,7 @@ class LifelongRun:
             )
         if self.protocol.select_by == "success" and self.protocol.eval_every <= 0:
             raise ConfigError("protocol.select_by=success needs protocol.eval_every > 0")
+        select_cfg = self._selection_config(EvalConfig(**cfg["eval"]))
         if self.train_cfg.epochs < 1 or self.train_cfg.batch_size < 1:
             raise ConfigError("train.epochs and train.batch_size must be >= 1")
         order = cfg["ordering"]
@@ -103,6 +106,7 @@ class LifelongRun:
             self.protocol.env_pool,
             evaluate_fn,
         )
+        self.selector = self.evaluator.sibling(select_cfg) if select_cfg is not None else None
         self.logger = logger
         self.progress = Progress()
         self.best: dict[str, torch.Tensor] | None = None
@@ -110,6 +114,30 @@ class LifelongRun:
         self._optimizer: Any = None
         self._t0 = self._stage_t0 = time.perf_counter()
         self._seconds0 = 0.0
+
+    def _selection_config(self, eval_cfg: Any) -> Any:
+        """The held-out selection rollouts' EvalConfig (None: the curve's rollouts select)."""
+        from robolearn.envs.init_states import N_INIT_STATES
+        from robolearn.evaluation.config import held_out_config
+
+        p = self.protocol
+        if p.select_offset is None and p.select_episodes is None:
+            return None
+        if p.select_by != "success":
+            raise ConfigError(
+                f"protocol.select_offset / select_episodes set the states of the success "
+                f"selection, but protocol.select_by={p.select_by!r}; set "
+                "protocol.select_by=success or unset them"
+            )
+        if p.select_offset is None:
+            raise ConfigError(
+                "protocol.select_episodes needs protocol.select_offset (the curve's rollouts "
+                "on eval's states keep eval.episodes_per_task); e.g. protocol.select_offset="
+                f"{eval_cfg.init_offset + eval_cfg.episodes_per_task}"
+            )
+        return held_out_config(
+            eval_cfg, p.select_offset, p.select_episodes, N_INIT_STATES, "protocol"
+        )
 
     # -- policies -------------------------------------------------------------------------
     def _new_policy(self, key: int) -> Any:
@@ -141,6 +169,9 @@ class LifelongRun:
                 "reused": self.evaluator.reused,
                 "seconds": self.evaluator.seconds,
             },
+            "selection": None
+            if self.selector is None
+            else dict(zip(("rollouts", "reused", "seconds"), self.selector.counts())),
             "config": self.cfg,
         }
 
@@ -153,8 +184,10 @@ class LifelongRun:
             "demo_files": self.data.demo_files,
             "results": self.results.to_dict(),
             "eval_cache": self.evaluator.cache,
-            "eval_counts": [self.evaluator.rollouts, self.evaluator.reused, self.evaluator.seconds],
+            "eval_counts": self.evaluator.counts(),
         }
+        if self.selector is not None:
+            extra |= {"select_cache": self.selector.cache, "select_counts": self.selector.counts()}
         save_state(
             self.run_dir,
             self.progress,
@@ -183,6 +216,10 @@ class LifelongRun:
         self.evaluator.cache.update(loaded.meta.get("eval_cache", {}))
         counts = loaded.meta.get("eval_counts", [0, 0, 0.0])
         self.evaluator.rollouts, self.evaluator.reused, self.evaluator.seconds = counts
+        if self.selector is not None:
+            self.selector.cache.update(loaded.meta.get("select_cache", {}))
+            counts = loaded.meta.get("select_counts", [0, 0, 0.0])
+            self.selector.rollouts, self.selector.reused, self.selector.seconds = counts
         self.progress = loaded.progress
         self._seconds0 = self.progress.seconds
         best = loaded.group("best")
@@ -214,6 +251,8 @@ class LifelongRun:
                 if not self._stage(s, budget):
                     break  # the epoch budget of this call is spent; the state is saved
         finally:
+            if self.selector is not None:
+                self.selector.close()
             self.evaluator.close()
         self.write_results()
         return self.results
@@ -289,6 +328,19 @@ class LifelongRun:
         self.results.curves[s].append((float(epoch), success))
         return success
 
+    def _select_eval(self, s: int, epoch: int, curve: float | None) -> float:
+        """The success that chooses the kept epoch: the curve's (test states) or, with
+        ``protocol.select_offset``, that of rollouts from the held-out states (recorded in
+        the stage's ``select_curve``); NaN between evaluations."""
+        if curve is None:
+            return math.nan
+        if self.selector is None:
+            return curve
+        out = self.selector(self.learner, self.results.stages[s])
+        success = float(sum(out.values()) / len(out))
+        self.results.info["stages"][s].setdefault("select_curve", []).append([epoch, success])
+        return success
+
     def _end_of_epoch(self, s: int, phase: str, epoch: int, valid: Any, metrics: dict) -> None:
         pr = self.progress
         row: dict[str, float] = dict(metrics)
@@ -303,7 +355,9 @@ class LifelongRun:
         if mode in VALID:
             score = row.get(f"valid/{VALID[mode]}", math.nan)
         elif mode == "success":
-            score = success if success is not None else math.nan
+            score = self._select_eval(s, epoch, success)
+            if self.selector is not None and not math.isnan(score):
+                row["select/success"] = score
         else:
             score = float(epoch)
         pr.candidates.append([float(epoch), score])

@@ -11,7 +11,7 @@ fixed initial states with videos. Returns the fit and eval results.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,49 +34,24 @@ class TrainRun:
 def selection_eval_config(fit_cfg: Any, eval_cfg: Any) -> Any:
     """The :class:`~robolearn.evaluation.config.EvalConfig` of the in-training rollouts
     (``train.eval_every``, ``train.select_by=eval_success``): no videos, and with
-    ``train.select_offset`` / ``train.select_episodes`` their own fixed initial states.
-
-    Held-out states must not overlap the final evaluation's (a :class:`ConfigError` names
-    both ranges) and must exist (50 per task). Without ``select_offset`` the rollouts reuse
-    the evaluation's states, so ``select_by=eval_success`` selects on the test rollouts
-    (LIBERO's choice): allowed, and logged as such."""
+    ``train.select_offset`` / ``train.select_episodes`` their own fixed initial states
+    (:func:`~robolearn.evaluation.config.held_out_config` checks them). Without
+    ``select_offset`` the rollouts reuse the evaluation's states, so
+    ``select_by=eval_success`` selects on the test rollouts (LIBERO's choice): allowed, and
+    logged as such."""
     from robolearn.envs.init_states import N_INIT_STATES
-    from robolearn.evaluation.config import EvalConfig
+    from robolearn.evaluation.config import held_out_config
 
     offset, episodes = fit_cfg.select_offset, fit_cfg.select_episodes
-    if episodes is not None and episodes < 1:
-        raise ConfigError(f"train.select_episodes={episodes}: give at least 1 (or null: eval's)")
-    episodes = episodes if episodes is not None else eval_cfg.episodes_per_task
-    fields = {**asdict(eval_cfg), "videos_per_task": 0, "grid_video": False,
-              "episodes_per_task": episodes}  # fmt: skip
-    if offset is None:
-        if fit_cfg.select_by == "eval_success":
-            log.warning(
-                "train.select_by=eval_success with train.select_offset=null: the kept "
-                "checkpoint is chosen on the evaluation's own initial states (the test "
-                "rollouts); set train.select_offset=%d to hold states out",
-                eval_cfg.init_offset + eval_cfg.episodes_per_task,
-            )
-        return EvalConfig(**fields)
-    if eval_cfg.init_demos is not None:
-        raise ConfigError(
-            "train.select_offset picks fixed initial states, but eval.init_demos starts the "
-            "evaluation from demos' states; unset one of them"
+    quick = held_out_config(eval_cfg, offset, episodes, N_INIT_STATES, "train")
+    if fit_cfg.select_offset is None and fit_cfg.select_by == "eval_success":
+        log.warning(
+            "train.select_by=eval_success with train.select_offset=null: the kept "
+            "checkpoint is chosen on the evaluation's own initial states (the test "
+            "rollouts); set train.select_offset=%d to hold states out",
+            eval_cfg.init_offset + eval_cfg.episodes_per_task,
         )
-    last = offset + episodes - 1
-    test = (eval_cfg.init_offset, eval_cfg.init_offset + eval_cfg.episodes_per_task - 1)
-    if offset < 0 or last >= N_INIT_STATES:
-        raise ConfigError(
-            f"train.select_offset={offset} with {episodes} episodes per task asks for fixed "
-            f"states {offset}..{last}; each task has states 0..{N_INIT_STATES - 1}"
-        )
-    if offset <= test[1] and test[0] <= last:
-        raise ConfigError(
-            f"train.select_offset={offset}: the selection rollouts' states {offset}..{last} "
-            f"overlap the evaluation's {test[0]}..{test[1]} (eval.init_offset, "
-            f"eval.episodes_per_task); start them at {test[1] + 1} or later"
-        )
-    return EvalConfig(**{**fields, "init_offset": offset})
+    return quick
 
 
 def task_ids_of(cfg: Any) -> list[str]:

@@ -31,3 +31,17 @@ def test_the_reproduce_command_names_its_files_and_quotes_its_overrides() -> Non
     ]  # fmt: skip
     assert "'policy.obs_keys=[a,b]'" in command  # a glob pattern to the shell: quoted
     assert "--md" not in command  # the default is left out
+
+
+def test_held_out_selection_is_named_with_its_states() -> None:
+    script = load_script("bench_lifelong")
+    cfg = {
+        "protocol": {"select_offset": 3, "select_episodes": None},
+        "eval": {"episodes_per_task": 3},
+    }
+    assert script.held_out_states(cfg) == (3, 5)
+    cfg["protocol"] |= {"select_episodes": 5}
+    assert script.held_out_states(cfg) == (3, 7)
+    assert script.held_out_states({"protocol": {"select_offset": None}, "eval": {}}) is None
+    note = script.selection_note("success", (3, 7))
+    assert "held-out fixed states 3..7, never on the test rollouts" in note and "LIBERO" not in note

@@ -229,3 +229,64 @@ def test_the_kept_checkpoint_follows_the_declared_criterion(select_by, demos, tm
         losses = [loss for _, loss, _ in valid]
         assert [e for e, _, _ in valid] == list(range(EPOCHS + 1))
         assert info["train_selected_epoch"] == int(np.argmin(losses))
+
+
+class HeldOutProbe(ProbeEvaluator):
+    """The probe, recording each call's states; from held-out states (init_offset > 0) it
+    reports the opposite success, so held-out selection must choose differently."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.states: list[tuple[int, int, int]] = []
+
+    def __call__(self, policy, task_ids, cfg, **kwargs):
+        self.states.append((cfg.init_offset, cfg.episodes_per_task, cfg.videos_per_task))
+        result = super().__call__(policy, task_ids, cfg, **kwargs)
+        if cfg.init_offset == 0:
+            return result
+        rows = {t: {"success": 1.0 - r["success"]} for t, r in result.per_task().items()}
+        return type(result)(per_task=lambda rows=rows: rows)
+
+
+def test_held_out_states_choose_the_kept_epoch_and_the_curve_stays_on_the_test_states(
+    demos, tmp_path
+):
+    held = ("protocol.select_by=success", "protocol.select_offset=3",
+            "protocol.select_episodes=2", "eval.episodes_per_task=3")  # fmt: skip
+    probe = HeldOutProbe()
+    rm = run_lifelong(tiny(demos, "seql", *held), tmp_path / "a", evaluate_fn=probe)
+    epochs = list(range(0, EPOCHS + 1, EVERY))
+    assert set(probe.states) == {(0, 3, 0), (3, 2, 0)}  # test states 0..2, held out 3..4
+    for stage in (0, 1):
+        info = rm.info["stages"][stage]
+        scores = info["select_curve"]
+        assert [e for e, _ in scores] == epochs and [e for e, _ in rm.curves[stage]] == epochs
+        for (_, test), (_, held_out) in zip(rm.curves[stage], scores, strict=True):
+            assert held_out == pytest.approx(1.0 - test)  # the curve is the test states'
+        best = max(v for _, v in scores)
+        assert info["train_selected_epoch"] == next(e for e, v in scores if v == best)
+    saved = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert saved["selection"]["rollouts"] == 2 * len(epochs) * 1  # one task per stage
+    # a crashed run resumes to the same choice (the selection cache is restored)
+    for budget in (4, None):
+        resumed = run_lifelong(tiny(demos, "seql", *held), tmp_path / "b", HeldOutProbe(), budget)
+    assert np.array_equal(resumed.R, rm.R, equal_nan=True) and resumed.curves == rm.curves
+    for k in (0, 1):
+        for key in ("select_curve", "train_selected_epoch"):
+            assert resumed.info["stages"][k][key] == rm.info["stages"][k][key], (k, key)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (("protocol.select_by=success", "protocol.select_offset=2"), r"protocol\.select_offset=2: .*2\.\.4 overlap .*0\.\.2.*at 3"),
+        (("protocol.select_by=success", "protocol.select_offset=48"), r"states 48\.\.50; each task has states 0\.\.49"),
+        (("protocol.select_offset=3",), r"protocol\.select_by='valid_mse'; set protocol\.select_by=success"),
+        (("protocol.select_by=success", "protocol.select_episodes=2"), r"needs protocol\.select_offset.*select_offset=3"),
+        (("protocol.select_by=success", "protocol.select_offset=3", "protocol.select_episodes=0"), r"protocol\.select_episodes=0"),
+    ],
+)  # fmt: skip
+def test_bad_selection_states_are_refused_before_any_demo_is_read(extra, match, tmp_path):
+    cfg = tiny(tmp_path / "no-demos-here", "seql", "eval.episodes_per_task=3", *extra)
+    with pytest.raises(ConfigError, match=match):
+        LifelongRun(cfg, tmp_path / "run")

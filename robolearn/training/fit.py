@@ -91,7 +91,12 @@ class _Trainer:
         if cfg.select_by not in SELECT:
             raise ConfigError(f"train.select_by must be one of {SELECT}, got {cfg.select_by!r}")
         if cfg.select_by == "valid_loss" and valid is None:
-            raise ConfigError("train.select_by=valid_loss needs a validation split (data.valid)")
+            raise ConfigError(
+                "train.select_by=valid_loss needs held-out demos, but there are none "
+                "(data.valid_split is null, or the demo files lack its mask: see the log); set "
+                "data.valid_split=valid, or "
+                "train.select_by=none (the last step) or eval_success"
+            )
         if cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
         self.cfg, self.dataset, self.valid = cfg, dataset, valid

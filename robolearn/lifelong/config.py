@@ -8,6 +8,7 @@ these; the learner configs are the schemas of the ``configs/lifelong/<name>.yaml
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -120,3 +121,28 @@ class ProtocolConfig:
     eval_all: bool = False  # after each task evaluate every task (also future ones), not only seen
     reuse_evals: bool = True  # reuse an evaluation when the exact same weights were evaluated
     env_pool: bool = True  # keep envs between evaluations (in-process evaluation only)
+
+    def selection_eval_config(self, eval_cfg: Any, n_states: int) -> Any:
+        """The EvalConfig of the held-out selection rollouts (``select_offset``; ``n_states``
+        fixed initial states per task), checked before any demo is read; None when the
+        curve's own rollouts select."""
+        from robolearn.errors import ConfigError
+        from robolearn.evaluation.config import held_out_config
+
+        if self.select_offset is None and self.select_episodes is None:
+            return None
+        if self.select_by != "success":
+            raise ConfigError(
+                f"protocol.select_offset / select_episodes set the states of the success "
+                f"selection, but protocol.select_by={self.select_by!r}; set "
+                "protocol.select_by=success or unset them"
+            )
+        if self.select_offset is None:
+            raise ConfigError(
+                "protocol.select_episodes needs protocol.select_offset (the curve's rollouts "
+                "on eval's states keep eval.episodes_per_task); e.g. protocol.select_offset="
+                f"{eval_cfg.init_offset + eval_cfg.episodes_per_task}"
+            )
+        return held_out_config(
+            eval_cfg, self.select_offset, self.select_episodes, n_states, "protocol"
+        )

@@ -158,8 +158,18 @@ class TaskEvaluator:
         other.pool, other._owns_pool = self.pool, False
         return other
 
-    def counts(self) -> list[Any]:
+    def counts(self) -> dict[str, Any]:
+        """Task evaluations run and reused, and their seconds (for ``results.json``)."""
+        return {"rollouts": self.rollouts, "reused": self.reused, "seconds": self.seconds}
+
+    def counts_list(self) -> list[Any]:
+        """:meth:`counts` as the run state stores them."""
         return [self.rollouts, self.reused, self.seconds]
+
+    def restore(self, cache: dict[str, float] | None, counts: list[Any] | None) -> None:
+        """Take back a saved :attr:`cache` and :meth:`counts_list` (a resumed run)."""
+        self.cache.update(cache or {})
+        self.rollouts, self.reused, self.seconds = counts or [0, 0, 0.0]
 
     def close(self) -> None:
         if self.pool is not None and self._owns_pool:

@@ -56,6 +56,7 @@ class LifelongRun:
         self, cfg: dict[str, Any], run_dir: str | Path, evaluate_fn: Any = None, logger: Any = None
     ) -> None:
         from robolearn.encoders.text import TextEncoder, TextEncoderConfig
+        from robolearn.envs.init_states import N_INIT_STATES
         from robolearn.evaluation.config import EvalConfig
         from robolearn.lifelong.config import LifelongTrainConfig, ProtocolConfig
         from robolearn.lifelong.registry import build_learner
@@ -73,7 +74,7 @@ class LifelongRun:
             )
         if self.protocol.select_by == "success" and self.protocol.eval_every <= 0:
             raise ConfigError("protocol.select_by=success needs protocol.eval_every > 0")
-        select_cfg = self._selection_config(EvalConfig(**cfg["eval"]))
+        select_cfg = self.protocol.selection_eval_config(EvalConfig(**cfg["eval"]), N_INIT_STATES)
         if self.train_cfg.epochs < 1 or self.train_cfg.batch_size < 1:
             raise ConfigError("train.epochs and train.batch_size must be >= 1")
         order = cfg["ordering"]
@@ -115,30 +116,6 @@ class LifelongRun:
         self._t0 = self._stage_t0 = time.perf_counter()
         self._seconds0 = 0.0
 
-    def _selection_config(self, eval_cfg: Any) -> Any:
-        """The held-out selection rollouts' EvalConfig (None: the curve's rollouts select)."""
-        from robolearn.envs.init_states import N_INIT_STATES
-        from robolearn.evaluation.config import held_out_config
-
-        p = self.protocol
-        if p.select_offset is None and p.select_episodes is None:
-            return None
-        if p.select_by != "success":
-            raise ConfigError(
-                f"protocol.select_offset / select_episodes set the states of the success "
-                f"selection, but protocol.select_by={p.select_by!r}; set "
-                "protocol.select_by=success or unset them"
-            )
-        if p.select_offset is None:
-            raise ConfigError(
-                "protocol.select_episodes needs protocol.select_offset (the curve's rollouts "
-                "on eval's states keep eval.episodes_per_task); e.g. protocol.select_offset="
-                f"{eval_cfg.init_offset + eval_cfg.episodes_per_task}"
-            )
-        return held_out_config(
-            eval_cfg, p.select_offset, p.select_episodes, N_INIT_STATES, "protocol"
-        )
-
     # -- policies -------------------------------------------------------------------------
     def _new_policy(self, key: int) -> Any:
         from robolearn.policies import build_policy
@@ -164,14 +141,8 @@ class LifelongRun:
             "select_by": self.protocol.select_by,
             "demo_files": self.data.demo_files,
             "seconds": self._elapsed(),
-            "evaluations": {
-                "rollouts": self.evaluator.rollouts,
-                "reused": self.evaluator.reused,
-                "seconds": self.evaluator.seconds,
-            },
-            "selection": None
-            if self.selector is None
-            else dict(zip(("rollouts", "reused", "seconds"), self.selector.counts())),
+            "evaluations": self.evaluator.counts(),
+            "selection": None if self.selector is None else self.selector.counts(),
             "config": self.cfg,
         }
 
@@ -184,10 +155,13 @@ class LifelongRun:
             "demo_files": self.data.demo_files,
             "results": self.results.to_dict(),
             "eval_cache": self.evaluator.cache,
-            "eval_counts": self.evaluator.counts(),
+            "eval_counts": self.evaluator.counts_list(),
         }
         if self.selector is not None:
-            extra |= {"select_cache": self.selector.cache, "select_counts": self.selector.counts()}
+            extra |= {
+                "select_cache": self.selector.cache,
+                "select_counts": self.selector.counts_list(),
+            }
         save_state(
             self.run_dir,
             self.progress,
@@ -213,13 +187,9 @@ class LifelongRun:
         check_same_demos(self.run_dir, loaded.meta.get("demo_files"), self.data.demo_files)
         self.learner.load_state(loaded.group("learner"), loaded.meta["learner"], self.data)
         self.results = ResultMatrix.from_dict(loaded.meta["results"])
-        self.evaluator.cache.update(loaded.meta.get("eval_cache", {}))
-        counts = loaded.meta.get("eval_counts", [0, 0, 0.0])
-        self.evaluator.rollouts, self.evaluator.reused, self.evaluator.seconds = counts
+        self.evaluator.restore(loaded.meta.get("eval_cache"), loaded.meta.get("eval_counts"))
         if self.selector is not None:
-            self.selector.cache.update(loaded.meta.get("select_cache", {}))
-            counts = loaded.meta.get("select_counts", [0, 0, 0.0])
-            self.selector.rollouts, self.selector.reused, self.selector.seconds = counts
+            self.selector.restore(loaded.meta.get("select_cache"), loaded.meta.get("select_counts"))
         self.progress = loaded.progress
         self._seconds0 = self.progress.seconds
         best = loaded.group("best")
@@ -251,9 +221,7 @@ class LifelongRun:
                 if not self._stage(s, budget):
                     break  # the epoch budget of this call is spent; the state is saved
         finally:
-            if self.selector is not None:
-                self.selector.close()
-            self.evaluator.close()
+            self.evaluator.close()  # the selector borrows its pool
         self.write_results()
         return self.results
 

@@ -44,7 +44,7 @@ def selection_eval_config(fit_cfg: Any, eval_cfg: Any) -> Any:
 
     offset, episodes = fit_cfg.select_offset, fit_cfg.select_episodes
     quick = held_out_config(eval_cfg, offset, episodes, N_INIT_STATES, "train")
-    if fit_cfg.select_offset is None and fit_cfg.select_by == "eval_success":
+    if offset is None and fit_cfg.select_by == "eval_success":
         log.warning(
             "train.select_by=eval_success with train.select_offset=null: the kept "
             "checkpoint is chosen on the evaluation's own initial states (the test "
